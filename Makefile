@@ -1,0 +1,104 @@
+# Makefile — rules for ser. Settings are in Makefile.defs.
+#
+#   make [TLS=1] [SANITIZE=1]   build ./ser
+#   make TLS=1 run              build and run on etc/ser.cfg in the foreground
+#   make TLS=1 test             build and run every test (unit, config corpus, integration)
+#   make install PREFIX=...     install binary, tools and etc/
+#   make bench                  benchmarks (bench/)
+
+include Makefile.defs
+
+CORE_SRC   := $(sort $(wildcard core/*.cpp))
+SERIAL_SRC := $(sort $(wildcard serial/*.cpp))
+TLS_SRC    := $(if $(filter 1,$(TLS)),$(sort $(wildcard tls/*.cpp)),$(wildcard tls/stub/*.cpp))
+GEN_SRC    := $(GEN)/cfg.tab.cc $(GEN)/cfg.lex.cc
+# main.cpp is the only file not linked into the unit-test binary.
+LIB_SRC    := $(filter-out core/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(TLS_SRC)
+TEST_SRC   := $(sort $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp))
+ifneq ($(TLS),1)
+  TEST_SRC := $(filter-out tests/unit/tls/%,$(TEST_SRC))
+endif
+
+obj = $(patsubst %.cpp,$(BUILD)/%.o,$(patsubst $(GEN)/%.cc,$(GEN)/%.o,$(1)))
+LIB_OBJ  := $(call obj,$(LIB_SRC)) $(GEN)/cfg.tab.o $(GEN)/cfg.lex.o $(GEN)/default_cfg.o
+MAIN_OBJ := $(BUILD)/core/main.o
+TEST_OBJ := $(call obj,$(TEST_SRC))
+
+SER      := $(BUILD)/ser
+SER_TEST := $(BUILD)/ser_unit_tests
+DEPS_OK  := $(BUILD)/.deps-ok
+
+.PHONY: all run test unit-test check-deps install clean bench
+all: $(DEPS_OK) ser
+
+# ./ser is a copy of the binary of the last variant built, as SER users expect.
+ser: $(SER)
+	@cp -f $(SER) ser
+
+$(SER): $(LIB_OBJ) $(MAIN_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SER_TEST): $(LIB_OBJ) $(TEST_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcppunit
+
+$(BUILD)/%.o: %.cpp | $(GEN)/cfg.tab.hh
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(GEN)/%.o: $(GEN)/%.cc
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+# Bison writes the parser and its header in one run; the grouped target says so.
+$(GEN)/cfg.tab.cc $(GEN)/cfg.tab.hh &: cfg.y
+	@mkdir -p $(GEN)
+	$(BISON) -Wall -Werror -o $(GEN)/cfg.tab.cc --header=$(GEN)/cfg.tab.hh cfg.y
+
+$(GEN)/cfg.lex.cc: cfg.lex $(GEN)/cfg.tab.hh
+	@mkdir -p $(GEN)
+	$(FLEX) -o $@ cfg.lex
+
+$(GEN)/cfg.lex.o: $(GEN)/cfg.tab.hh
+
+# etc/ser.cfg is compiled in as a raw string: `ser` with no -f runs it.
+$(GEN)/default_cfg.cc: etc/ser.cfg
+	@mkdir -p $(GEN)
+	@{ echo '#include "default_cfg.h"'; \
+	   echo 'namespace ser {'; \
+	   echo 'std::string_view default_cfg_text() { return R"SER_CFG('; \
+	   cat etc/ser.cfg; \
+	   echo ')SER_CFG"; }'; \
+	   echo 'std::string default_cfg_name() { return "etc/ser.cfg"; }'; \
+	   echo '}'; } > $@
+
+# Install missing system packages once per build directory (tools/install-deps.sh).
+$(DEPS_OK): tools/install-deps.sh
+	@mkdir -p $(BUILD)
+	@tools/install-deps.sh $(if $(filter test,$(MAKECMDGOALS)),,--build)
+	@touch $@
+
+check-deps:
+	@tools/install-deps.sh
+
+run: $(DEPS_OK) ser
+	tools/run-default.sh ./ser
+
+unit-test: check-deps $(SER_TEST)
+	$(SER_TEST)
+
+test: check-deps ser $(SER_TEST)
+	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) tests/run.sh
+
+bench: check-deps ser
+	bench/run.sh
+
+install: ser
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 755 $(SER) $(DESTDIR)$(BINDIR)/ser
+	for t in tools/ser-certs tools/serctl; do [ -f $$t ] && install -m 755 $$t $(DESTDIR)$(BINDIR)/ || true; done
+	install -m 644 etc/*.cfg $(DESTDIR)$(CFGDIR)/
+	for f in etc/*.service; do [ -f $$f ] && install -m 644 $$f $(DESTDIR)$(SHAREDIR)/ || true; done
+
+clean:
+	rm -rf build ser
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

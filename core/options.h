@@ -1,0 +1,28 @@
+#pragma once
+// The command line of ser (SER's flags): -f -c -D -E -d -P -u -g -m -V -h.
+
+#include <optional>
+#include <string>
+
+namespace ser {
+
+struct Options {
+    std::string cfg_file;          // -f; empty = the embedded default config
+    bool check_only = false;       // -c
+    bool foreground = false;       // -D
+    bool log_stderr = false;       // -E
+    int debug_bump = 0;            // each -d adds one
+    std::string pid_file;          // -P
+    std::string user, group;       // -u / -g
+    int shm_mb = 0;                // -m (0 = config's shm_mem_size)
+    bool version = false;          // -V
+    bool help = false;             // -h
+};
+
+// Parses argv; on a bad flag returns nullopt and sets `error`.
+std::optional<Options> parse_options(int argc, char** argv, std::string& error);
+
+// The text printed by -h.
+std::string usage_text(const char* prog);
+
+}  // namespace ser

@@ -1,0 +1,10 @@
+// Built instead of tls/*.cpp when ser is compiled without TLS (make TLS=0).
+#include "cfg_check.h"
+
+namespace ser::cfg {
+
+bool tls_compiled_in() { return false; }
+
+void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
+
+}  // namespace ser::cfg

@@ -1,0 +1,176 @@
+// TLS checks of a config, run by ser -c and at start before fork: the files of
+// every TLS domain in use are readable, the key matches the certificate, the
+// CA list and CRL parse, the cipher list is one OpenSSL accepts.
+#include "cfg_check.h"
+#include "tls_util.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace ser::cfg {
+
+bool tls_compiled_in() { return true; }
+
+namespace {
+
+using tls::drain_errors;
+
+// A loc for diagnostics about one domain: its block, or the config file for the default.
+struct Where {
+    Loc loc;
+    std::string what;   // "tls_domain[1.2.3.4:5061]" or "default TLS domain"
+};
+
+bool load_cert(const std::string& path, const Where& w, const char* param, Diags& d, tls::X509Ptr& out)
+{
+    ERR_clear_error();
+    auto bio = tls::open_pem(path);
+    if (!bio) {
+        d.error(w.loc, w.what + ": " + param + " \"" + path + "\" cannot be read: " + std::strerror(errno));
+        return false;
+    }
+    out.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!out) {
+        d.error(w.loc, w.what + ": " + param + " \"" + path + "\" holds no PEM certificate (" + drain_errors() + ")");
+        return false;
+    }
+    return true;
+}
+
+void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
+{
+    ERR_clear_error();
+    auto bio = tls::open_pem(p.private_key);
+    if (!bio) {
+        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" cannot be read: " + std::strerror(errno));
+        return;
+    }
+    // A passphrase callback that refuses: ser never prompts, and an encrypted key is a clear error.
+    tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+    if (!key) {
+        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key +
+                           "\" holds no usable PEM private key (encrypted keys are not supported): " + drain_errors());
+        return;
+    }
+    if (cert && X509_check_private_key(cert, key.get()) != 1) {
+        drain_errors();
+        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
+                           p.certificate + "\"");
+    }
+    struct stat st;
+    if (stat(p.private_key.c_str(), &st) == 0 && (st.st_mode & 077))
+        d.warning(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" is readable by group or others (mode " +
+                             std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+                             std::to_string(st.st_mode & 7) + "); chmod 600 it");
+}
+
+void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
+{
+    ERR_clear_error();
+    auto bio = tls::open_pem(p.ca_list);
+    if (!bio) {
+        d.error(w.loc, w.what + ": tls_ca_list \"" + p.ca_list + "\" cannot be read: " + std::strerror(errno));
+        return;
+    }
+    int n = 0;
+    while (tls::X509Ptr c{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
+        n++;
+    ERR_clear_error();  // the read past the last certificate always leaves an error
+    if (n == 0)
+        d.error(w.loc, w.what + ": tls_ca_list \"" + p.ca_list + "\" holds no PEM certificate");
+}
+
+void check_crl(const TlsParams& p, const Where& w, Diags& d)
+{
+    ERR_clear_error();
+    auto bio = tls::open_pem(p.crl);
+    if (!bio) {
+        d.error(w.loc, w.what + ": tls_crl \"" + p.crl + "\" cannot be read: " + std::strerror(errno));
+        return;
+    }
+    tls::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (!crl)
+        d.error(w.loc, w.what + ": tls_crl \"" + p.crl + "\" holds no PEM CRL (" + drain_errors() + ")");
+    else if (p.ca_list.empty())
+        d.warning(w.loc, w.what + ": tls_crl without tls_ca_list: nothing can be checked against it");
+}
+
+void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
+{
+    if (p.ciphers_list.empty())
+        return;
+    ERR_clear_error();
+    tls::SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
+    if (!ctx)
+        return;
+    if (SSL_CTX_set_cipher_list(ctx.get(), p.ciphers_list.c_str()) != 1) {
+        drain_errors();
+        d.error(w.loc, w.what + ": tls_ciphers_list \"" + p.ciphers_list +
+                           "\" selects no cipher OpenSSL knows (see: openssl ciphers -v 'LIST')");
+    }
+}
+
+void check_domain(const TlsParams& p, const Where& w, bool need_cert, const CheckOptions& opt, Diags& d)
+{
+    check_ciphers(p, w, d);
+    if (p.require_certificate && !p.verify)
+        d.warning(w.loc, w.what + ": tls_require_certificate=1 has no effect without tls_verify=1");
+    if (p.verify && p.ca_list.empty())
+        d.warning(w.loc, w.what + ": tls_verify=1 without tls_ca_list: no peer certificate can verify");
+    if (!opt.check_files)
+        return;
+    tls::X509Ptr cert;
+    if (need_cert || !p.certificate.empty()) {
+        if (load_cert(p.certificate, w, "tls_certificate", d, cert))
+            check_key(p, w, cert.get(), d);
+    }
+    if (!p.ca_list.empty())
+        check_ca_list(p, w, d);
+    if (!p.crl.empty())
+        check_crl(p, w, d);
+}
+
+}  // namespace
+
+void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
+{
+    // The default domain serves every TLS listener without a tls_domain of its
+    // own, so its files must be good whenever such a listener exists.
+    std::set<std::pair<std::string, uint16_t>> covered;
+    for (const auto& dom : cfg.tls_domains)
+        if (!dom.client)
+            covered.insert({dom.addr, dom.port});
+    bool default_used = false;
+    Loc first_listen{cfg.file, 1, 1};
+    for (const auto& l : cfg.listens)
+        if (l.proto == Proto::Tls && !covered.count({l.addr, l.port})) {
+            if (!default_used)
+                first_listen = l.loc;
+            default_used = true;
+        }
+    for (const auto& s : cfg.serials)
+        for (const auto& l : s.listens)
+            if (l.proto == Proto::Tls && !covered.count({l.addr, l.port}))
+                default_used = true;
+    if (default_used)
+        check_domain(cfg.tls, Where{first_listen, "default TLS domain"}, true, opt, d);
+    else
+        check_ciphers(cfg.tls, Where{first_listen, "default TLS domain"}, d);
+    for (const auto& dom : cfg.tls_domains) {
+        std::string name = std::string(dom.client ? "tls_client_domain[" : "tls_domain[") + dom.addr + ":" +
+                           std::to_string(dom.port) + "]";
+        // A client domain needs a certificate only when it was given one.
+        bool need = !dom.client;
+        TlsParams p = dom.params;
+        if (dom.client && p.certificate == cfg.tls.certificate && p.certificate == cfg.dir + "cert.pem" &&
+            access(p.certificate.c_str(), R_OK) != 0)
+            p.certificate.clear();
+        check_domain(p, Where{dom.loc, name}, need, opt, d);
+    }
+}
+
+}  // namespace ser::cfg

@@ -1,0 +1,35 @@
+#!/bin/sh
+# install-deps.sh — install, with apt-get, the build and test dependencies of ser
+# that are missing. Safe to run repeatedly: it only acts when something is absent.
+#
+#   tools/install-deps.sh          build + test dependencies
+#   tools/install-deps.sh --build  only what `make` needs
+set -eu
+
+BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat"
+
+pkgs="$BUILD_PKGS"
+[ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
+
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "install-deps: need root to install:$missing" >&2; exit 1
+    fi
+else
+    SUDO=""
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+echo "install-deps: done" >&2
