@@ -1,0 +1,27 @@
+#pragma once
+// The one logger of ser: levels as in SER (debug= -3..4), to stderr (-E or
+// log_stderror) or syslog. Every line carries the process role and pid.
+
+#include <cstdarg>
+
+namespace ser::log {
+
+enum class Level : int { Alert = -3, Crit = -2, Err = -1, Warn = 1, Notice = 2, Info = 3, Debug = 4 };
+
+// Set once in main (and re-read in children after fork: it is plain memory).
+void init(int debug_level, bool to_stderr, const char* facility);
+// Role printed in each line, e.g. "main", "udp#1", "tcp#0"; set after fork.
+void set_role(const char* role);
+bool enabled(Level l);
+void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+}  // namespace ser::log
+
+// Level-checked logging; arguments are not evaluated when the level is off.
+#define SER_LOG(lvl, ...) do { if (::ser::log::enabled(lvl)) ::ser::log::write(lvl, __VA_ARGS__); } while (0)
+#define LOG_CRIT(...)   SER_LOG(::ser::log::Level::Crit, __VA_ARGS__)
+#define LOG_ERR(...)    SER_LOG(::ser::log::Level::Err, __VA_ARGS__)
+#define LOG_WARN(...)   SER_LOG(::ser::log::Level::Warn, __VA_ARGS__)
+#define LOG_NOTICE(...) SER_LOG(::ser::log::Level::Notice, __VA_ARGS__)
+#define LOG_INFO(...)   SER_LOG(::ser::log::Level::Info, __VA_ARGS__)
+#define LOG_DBG(...)    SER_LOG(::ser::log::Level::Debug, __VA_ARGS__)

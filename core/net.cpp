@@ -1,0 +1,129 @@
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <cstring>
+#include <functional>
+
+namespace ser {
+
+uint16_t SockAddr::port() const
+{
+    if (family() == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+    if (family() == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    return 0;
+}
+
+void SockAddr::set_port(uint16_t p)
+{
+    if (family() == AF_INET)
+        reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(p);
+    else if (family() == AF_INET6)
+        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(p);
+}
+
+std::string SockAddr::ip() const
+{
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (family() == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+    else if (family() == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+std::string SockAddr::ip_for_uri() const
+{
+    return family() == AF_INET6 ? "[" + ip() + "]" : ip();
+}
+
+std::string SockAddr::str() const
+{
+    return ip_for_uri() + ":" + std::to_string(port());
+}
+
+bool SockAddr::same_ip(const SockAddr& o) const
+{
+    if (family() != o.family())
+        return false;
+    if (family() == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr.s_addr ==
+               reinterpret_cast<const sockaddr_in*>(&o.ss)->sin_addr.s_addr;
+    if (family() == AF_INET6)
+        return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr,
+                           &reinterpret_cast<const sockaddr_in6*>(&o.ss)->sin6_addr, sizeof(in6_addr)) == 0;
+    return false;
+}
+
+bool SockAddr::operator==(const SockAddr& o) const
+{
+    return same_ip(o) && port() == o.port();
+}
+
+size_t SockAddr::hash() const
+{
+    size_t h = std::hash<uint16_t>{}(port());
+    if (family() == AF_INET)
+        return h ^ (std::hash<uint32_t>{}(reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr.s_addr) * 31);
+    if (family() == AF_INET6) {
+        const auto* a = &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr;
+        uint64_t w[2];
+        std::memcpy(w, a, sizeof w);
+        return h ^ std::hash<uint64_t>{}(w[0] * 1000003u ^ w[1]);
+    }
+    return h;
+}
+
+std::optional<SockAddr> SockAddr::from_numeric(std::string_view ip, uint16_t port)
+{
+    if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']')
+        ip = ip.substr(1, ip.size() - 2);
+    if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN)
+        return std::nullopt;
+    char buf[INET6_ADDRSTRLEN];
+    std::memcpy(buf, ip.data(), ip.size());
+    buf[ip.size()] = '\0';
+    SockAddr a;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.ss);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    if (inet_pton(AF_INET, buf, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.len = sizeof(sockaddr_in);
+        return a;
+    }
+    if (inet_pton(AF_INET6, buf, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.len = sizeof(sockaddr_in6);
+        return a;
+    }
+    return std::nullopt;
+}
+
+std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family)
+{
+    if (auto a = SockAddr::from_numeric(host, port))
+        return a;
+    std::string h(host);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(h.c_str(), nullptr, &hints, &res) != 0 || !res)
+        return std::nullopt;
+    const addrinfo* pick = res;
+    for (const addrinfo* r = res; r; r = r->ai_next)
+        if (r->ai_family == (family ? family : AF_INET)) { pick = r; break; }
+    SockAddr a;
+    std::memcpy(&a.ss, pick->ai_addr, pick->ai_addrlen);
+    a.len = pick->ai_addrlen;
+    a.set_port(port);
+    freeaddrinfo(res);
+    return a;
+}
+
+}  // namespace ser

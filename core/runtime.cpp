@@ -1,0 +1,141 @@
+// Start-up of the runtime: shared memory, listening sockets, channels.
+#include "runtime.h"
+
+#include "log.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+namespace ser {
+
+int64_t now_ms()
+{
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+namespace {
+
+std::string sock_error(const char* what, const ListenAddr& l)
+{
+    return std::string(what) + " " + std::string(proto_name(l.proto)) + ":" + l.addr.str() + " failed: " +
+           std::strerror(errno);
+}
+
+int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
+{
+    int fd = socket(l.addr.family(), type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        err = sock_error("socket() for", l);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (l.addr.family() == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, l.addr.sa(), l.addr.len) != 0) {
+        err = sock_error("bind() on", l);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+std::string Runtime::setup(const Config& c, int shm_mb)
+{
+    cfg = &c;
+    start_ms = now_ms();
+    size_t bytes = static_cast<size_t>(shm_mb > 0 ? shm_mb : c.shm_mem_size) << 20;
+    size_t need = ConnTable::bytes_needed(static_cast<uint32_t>(c.tcp_max_connections)) + sizeof(SharedStats) + 4096;
+    if (need > bytes)
+        return "shared memory of " + std::to_string(bytes >> 20) + " MB is too small for tcp_max_connections=" +
+               std::to_string(c.tcp_max_connections) + " (needs " + std::to_string((need >> 20) + 1) +
+               " MB): raise shm_mem_size or -m";
+    auto mapped = Shm::create(bytes);
+    if (!mapped)
+        return std::string("cannot map ") + std::to_string(bytes >> 20) + " MB of shared memory: " + std::strerror(errno);
+    shm.emplace(std::move(*mapped));
+    stats = new (shm->alloc<SharedStats>()) SharedStats();
+    conns = ConnTable::create(*shm, static_cast<uint32_t>(c.tcp_max_connections));
+    if (!conns)
+        return "cannot place the connection table in shared memory";
+
+    for (const auto& l : c.listens) {
+        ListenAddr la;
+        la.proto = l.proto;
+        auto a = SockAddr::from_numeric(l.addr, l.port);
+        if (!a)
+            return l.loc.str() + ": listen address " + l.addr + " is not numeric";
+        la.addr = *a;
+        la.advertise = la.addr.str();
+        listen_addrs.push_back(la);
+    }
+    std::string err;
+    for (size_t i = 0; i < listen_addrs.size(); i++) {
+        const ListenAddr& la = listen_addrs[i];
+        if (la.proto == Proto::Udp) {
+            UdpListener u{i, {}};
+            // One socket per receiver: the kernel hashes each peer onto one of
+            // them, so one peer's messages stay in order in one process.
+            for (int k = 0; k < c.children; k++) {
+                int fd = open_socket(la, SOCK_DGRAM, true, err);
+                if (fd < 0)
+                    return err;
+                int sz = 4 << 20;
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+                u.fds.push_back(fd);
+            }
+            udp.push_back(std::move(u));
+        } else if (la.proto == Proto::Tcp || la.proto == Proto::Tls) {
+            if (la.proto == Proto::Tcp && c.disable_tcp)
+                continue;
+            if (la.proto == Proto::Tls && c.disable_tls)
+                continue;
+            int fd = open_socket(la, SOCK_STREAM, false, err);
+            if (fd < 0)
+                return err;
+            if (listen(fd, 1024) != 0)
+                return sock_error("listen() on", la);
+            streams.push_back(StreamListener{i, fd});
+        }
+    }
+    int nworkers = streams.empty() ? 0 : c.tcp_children;
+    // Outgoing stream connections need workers even with no stream listener.
+    for (const auto& l : listen_addrs)
+        if (l.proto != Proto::Udp)
+            nworkers = c.tcp_children;
+    for (int i = 0; i < nworkers; i++) {
+        Channel ch;
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ch.fds) != 0)
+            return std::string("socketpair() failed: ") + std::strerror(errno);
+        int sz = 4 << 20;
+        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+        fcntl(ch.fds[0], F_SETFL, O_NONBLOCK);
+        fcntl(ch.fds[1], F_SETFL, O_NONBLOCK);
+        channels.push_back(ch);
+    }
+    return {};
+}
+
+int Runtime::udp_send_fd(int family) const
+{
+    for (const auto& u : udp)
+        if (listen_addrs[u.listen_idx].addr.family() == family && !u.fds.empty())
+            return u.fds[0];
+    return -1;
+}
+
+}  // namespace ser

@@ -1,0 +1,58 @@
+#pragma once
+// A TCP/TLS worker process: one epoll loop that accepts on the stream
+// listeners, owns every connection it accepts or opens for its whole life,
+// frames SIP messages off them, and sends what it is handed over its channel.
+
+#include "runtime.h"
+#include "stream_conn.h"
+#include "worker_sender.h"
+
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace ser {
+
+// Called for every framed message; `conn` is the connection it came on.
+using StreamHandler = std::function<void(std::string_view msg, const RecvInfo& ri, StreamConn& conn)>;
+
+class TcpWorker final : public StreamOwner {
+public:
+    TcpWorker(Runtime& rt, int index);
+    ~TcpWorker() override;
+    void set_handler(StreamHandler h) { handler_ = std::move(h); }
+    // Runs the event loop until `stop` becomes non-zero; returns an exit code.
+    int run(const volatile sig_atomic_t& stop);
+
+    int worker_index() const override { return index_; }
+    bool send_local(const SendTarget& t, std::string_view data) override;
+
+private:
+    void on_accept(const StreamListener& l);
+    void on_channel();
+    void on_conn_event(StreamConn& c, uint32_t events);
+    void on_connected(StreamConn& c);
+    void read_conn(StreamConn& c);
+    void frame_conn(StreamConn& c);
+    bool queue(StreamConn& c, std::string_view data);
+    void flush(StreamConn& c);
+    void set_want_write(StreamConn& c, bool on);
+    StreamConn* connect_to(const SendTarget& t);
+    StreamConn* add_conn(int fd, Proto proto, const SockAddr& local, const SockAddr& remote, bool outgoing);
+    void fail(StreamConn& c, bool error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
+    void reap();
+    void timers();
+    RecvInfo recv_info(const StreamConn& c) const;
+
+    Runtime& rt_;
+    int index_;
+    int ep_ = -1;
+    StreamHandler handler_;
+    std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
+    std::vector<uint32_t> dead_;
+    int64_t last_timer_ms_ = 0;
+};
+
+}  // namespace ser

@@ -1,0 +1,95 @@
+#include "worker_sender.h"
+
+#include "channel.h"
+#include "log.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ser {
+
+const ListenAddr* WorkerSender::pick_listener(Proto p, int family) const
+{
+    for (const auto& l : rt_.listen_addrs)
+        if (l.proto == p && l.addr.family() == family)
+            return &l;
+    return nullptr;
+}
+
+bool WorkerSender::send(const SendTarget& t, std::string_view data)
+{
+    bool ok = t.proto == Proto::Udp ? send_udp(t, data) : send_stream(t, data);
+    if (!ok)
+        rt_.stats->send_errors.fetch_add(1, std::memory_order_relaxed);
+    return ok;
+}
+
+bool WorkerSender::send_udp(const SendTarget& t, std::string_view data)
+{
+    int fd = rt_.udp_send_fd(t.dst.family());
+    if (fd < 0) {
+        LOG_WARN("no udp listener of the family of %s to send from", t.dst.str().c_str());
+        return false;
+    }
+    if (sendto(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL, t.dst.sa(), t.dst.len) < 0) {
+        LOG_INFO("sendto %s failed: %s", t.dst.str().c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool WorkerSender::hand_to(int worker, ChanKind kind, const SendTarget& t, uint32_t conn_id, std::string_view data)
+{
+    if (worker < 0 || static_cast<size_t>(worker) >= rt_.channels.size())
+        return false;
+    ChanMsg m;
+    m.kind = kind;
+    m.proto = t.proto;
+    m.conn_id = conn_id;
+    m.dst = t.dst;
+    m.host = t.host;
+    m.data = data;
+    if (!chan_send(rt_.channels[worker].fds[1], m)) {
+        rt_.stats->chan_drops.fetch_add(1, std::memory_order_relaxed);
+        LOG_WARN("tcp worker %d is not keeping up (channel full): message to %s dropped", worker,
+                 t.dst.str().c_str());
+        return false;
+    }
+    return true;
+}
+
+bool WorkerSender::send_stream(const SendTarget& t, std::string_view data)
+{
+    if (rt_.channels.empty()) {
+        LOG_WARN("no tcp workers: cannot send %s to %s", std::string(proto_name(t.proto)).c_str(),
+                 t.dst.str().c_str());
+        return false;
+    }
+    std::optional<TcpConnRecord> rec;
+    if (t.conn_id)
+        rec = rt_.conns->get(t.conn_id);
+    if (!rec && t.dst.family() != 0)
+        rec = rt_.conns->find(t.proto, t.dst);
+    if (rec) {
+        SendTarget via = t;
+        via.conn_id = rec->id;
+        if (self_ && rec->owner == self_->worker_index())
+            return self_->send_local(via, data);
+        return hand_to(rec->owner, ChanKind::SendConn, via, rec->id, data);
+    }
+    if (t.dst.family() == 0) {
+        LOG_INFO("connection %u is gone and no address is known: message dropped", t.conn_id);
+        return false;
+    }
+    SendTarget by_addr = t;
+    by_addr.conn_id = 0;
+    if (self_)
+        return self_->send_local(by_addr, data);
+    // A new outgoing connection: the same destination always goes to the same worker.
+    int w = static_cast<int>(t.dst.hash() % rt_.channels.size());
+    return hand_to(w, ChanKind::SendAddr, by_addr, 0, data);
+}
+
+}  // namespace ser
