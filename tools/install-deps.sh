@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
