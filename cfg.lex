@@ -48,10 +48,10 @@ HEX     [0-9A-Fa-f.]
 
 [ \t\r\n]+                      { }
 "#"[^\n]*                       { }
-"/*"                            { BEGIN(COMMENT); }
+"/*"                            { BEGIN(COMMENT); ctx.comment_line = tok_line; ctx.comment_col = tok_col; }
 <COMMENT>"*/"                   { BEGIN(INITIAL); }
 <COMMENT>[^*]+|"*"              { }
-<COMMENT><<EOF>>                { return lex_error(ctx, "unterminated /* comment", LOC()); }
+<COMMENT><<EOF>>                { return lex_error(ctx, "unterminated /* comment", ser::cfg::SrcPos{ctx.comment_line, ctx.comment_col}); }
 
 \"                              { BEGIN(STR); str.clear(); str_line = tok_line; str_col = tok_col; }
 <STR>\"                         { BEGIN(INITIAL);
@@ -79,7 +79,14 @@ HEX     [0-9A-Fa-f.]
 "if"                            { return Parser::make_IF(LOC()); }
 "else"                          { return Parser::make_ELSE(LOC()); }
 {WORD}("."{LABEL})*             { return Parser::make_ID(yytext, LOC()); }
-{DIGIT}+("."{LABEL})+           { return Parser::make_ID(yytext, LOC()); }  /* 3com.example */
+"0"[xX][0-9A-Fa-f]+             {
+                                  long long v = std::strtoll(yytext + 2, nullptr, 16);
+                                  if (yyleng > 10 || v > 2147483647LL)
+                                      return lex_error(ctx, "number too large", LOC());
+                                  return Parser::make_NUMBER(v, LOC());
+                                }
+{DIGIT}+[A-Za-z_-]{LABEL}?("."{LABEL})*  { return Parser::make_ID(yytext, LOC()); }  /* 3com.example */
+{DIGIT}+("."{LABEL})+           { return Parser::make_ID(yytext, LOC()); }  /* 123.example */
 
 "=="                            { return Parser::make_EQ(LOC()); }
 "!="                            { return Parser::make_NE(LOC()); }

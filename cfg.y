@@ -82,6 +82,8 @@ top: assign                 { Stmt s; s.kind = Stmt::Kind::Assign; s.loc = $1.lo
                                      { Stmt s; s.kind = Stmt::Kind::Route; s.loc = L(@1); s.assign.name = $1;
                                        s.key = std::move($3); s.has_key = true; s.body = std::move($6);
                                        ctx.out.stmts.push_back(std::move(s)); }
+   | ID "(" args ")"                 { Stmt s; s.kind = Stmt::Kind::Call; s.loc = L(@1);
+                                       s.assign.name = $1; s.args = std::move($3); ctx.out.stmts.push_back(std::move(s)); }
    | ";"
    ;
 

@@ -67,7 +67,7 @@ struct Assign {
 
 // A top-level statement of the file, in source order.
 struct Stmt {
-    enum class Kind { Assign, LoadModule, Include, Route, TlsDomain, TlsClientDomain, Serial };
+    enum class Kind { Assign, LoadModule, Include, Route, TlsDomain, TlsClientDomain, Serial, Call };
     Kind kind = Kind::Assign;
     Assign assign;                  // Assign
     std::string text;               // LoadModule/Include: path; Route: block name ("" = main); Serial: device
@@ -75,6 +75,7 @@ struct Stmt {
     bool has_key = false;
     std::vector<Assign> params;     // TlsDomain/TlsClientDomain/Serial
     ActionList body;                // Route
+    std::vector<Value> args;        // Call: modparam("module", "name", value)
     Loc loc;
 };
 

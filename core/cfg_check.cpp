@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -103,10 +104,12 @@ void check_serial_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Di
     s.loc = st.loc;
     if (s.device.empty())
         d.error(st.loc, "serial block needs a device path, e.g. serial \"/dev/ttyUSB0\" { ... }");
+    bool tried_endpoint = false;   // a bad listen=/connect= was already reported
     for_each_assign(st, "serial", d, [&](const Assign& as) {
+        tried_endpoint = tried_endpoint || as.name == "listen" || as.name == "connect";
         apply_param(as, Ctx::Serial, ParamTargets{nullptr, nullptr, &s}, opt, d);
     });
-    if (s.listens.empty() && s.connects.empty())
+    if (s.listens.empty() && s.connects.empty() && !tried_endpoint)
         d.error(st.loc, "serial \"" + s.device + "\" has neither listen= nor connect=: nobody could reach the device");
     for (auto& o : cfg.serials)
         if (o.device == s.device)
@@ -138,15 +141,15 @@ void check_route_block(const Stmt& st, Config& cfg, Diags& d)
         }
         r.name = st.key.text;
     }
+    // SER numbers route 0 as the main route.
+    if (r.name == "0")
+        r.name.clear();
     for (const auto& o : cfg.routes)
         if (o.name == r.name) {
             d.error(st.loc, (r.name.empty() ? std::string("main route") : "route[" + r.name + "]") +
                             " is already defined at " + o.loc.str());
             return;
         }
-    // SER numbers route 0 as the main route.
-    if (r.name == "0")
-        r.name.clear();
     cfg.routes.push_back(std::move(r));
 }
 
@@ -159,6 +162,17 @@ void check_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Diags& d)
             check_module(st, cfg, d);
         else
             d.error(st.loc, "unknown statement \"" + kw + " \\\"...\\\"\"; expected loadmodule or include_file");
+        break;
+    case Stmt::Kind::Call:
+        if (kw != "modparam")
+            d.error(st.loc, "unknown statement \"" + kw + "(...)\" at top level; function calls belong in a route block");
+        else if (st.args.size() != 3 || st.args[0].kind != Value::Kind::Str)
+            d.error(st.loc, "modparam takes 3 arguments: modparam(\"module\", \"parameter\", value)");
+        else if (!kBuiltinModules.count(st.args[0].text))
+            d.error(st.args[0].loc, "modparam for module \"" + st.args[0].text + "\", which ser does not have");
+        else
+            d.notice(st.loc, "modparam(\"" + st.args[0].text + "\", ...) is ignored: module " + st.args[0].text +
+                             " is built into ser with fixed settings");
         break;
     case Stmt::Kind::Serial:
         if (kw == "serial")
@@ -236,14 +250,28 @@ void check_tls_domains(Config& cfg, Diags& d)
     }
 }
 
-bool uses_tls(const Config& cfg)
+// Where the config first uses TLS (a tls listener, connect or domain), if anywhere.
+std::optional<Loc> first_tls_use(const Config& cfg)
 {
-    auto is_tls = [](const ListenCfg& l) { return l.proto == Proto::Tls; };
-    bool any = std::any_of(cfg.listens.begin(), cfg.listens.end(), is_tls) || !cfg.tls_domains.empty();
-    for (const auto& s : cfg.serials)
-        any = any || std::any_of(s.listens.begin(), s.listens.end(), is_tls) ||
-              std::any_of(s.connects.begin(), s.connects.end(), is_tls);
-    return any;
+    std::optional<Loc> first;
+    auto consider = [&](const Loc& l) {
+        if (!first || std::tie(l.line, l.col) < std::tie(first->line, first->col))
+            first = l;
+    };
+    for (const auto& l : cfg.listens)
+        if (l.proto == Proto::Tls)
+            consider(l.loc);
+    for (const auto& dom : cfg.tls_domains)
+        consider(dom.loc);
+    for (const auto& s : cfg.serials) {
+        for (const auto& l : s.listens)
+            if (l.proto == Proto::Tls)
+                consider(l.loc);
+        for (const auto& l : s.connects)
+            if (l.proto == Proto::Tls)
+                consider(l.loc);
+    }
+    return first;
 }
 
 void default_listens(Config& cfg, Diags& d, const Loc& where)
@@ -277,10 +305,12 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
     cfg.tls.certificate = cfg.dir + "cert.pem";
     cfg.tls.private_key = cfg.dir + "cert.pem";
 
-    // Globals first, so blocks see final global values whatever the order in the file.
-    for (const auto& st : ast.stmts)
-        if (st.kind == Stmt::Kind::Assign)
-            apply_param(st.assign, Ctx::Global, ParamTargets{&cfg, &cfg.tls, nullptr}, opt, d);
+    // Globals first, so blocks see final global values whatever the order in
+    // the file; listen= last, as SER filled in ports after reading everything.
+    for (int pass = 0; pass < 2; pass++)
+        for (const auto& st : ast.stmts)
+            if (st.kind == Stmt::Kind::Assign && (st.assign.name == "listen") == (pass == 1))
+                apply_param(st.assign, Ctx::Global, ParamTargets{&cfg, &cfg.tls, nullptr}, opt, d);
     for (const auto& st : ast.stmts)
         if (st.kind != Stmt::Kind::Assign)
             check_block(st, cfg, opt, d);
@@ -288,9 +318,9 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
     default_listens(cfg, d, Loc{path, 1, 1});
     check_listens(cfg, d);
     check_tls_domains(cfg, d);
-    if (uses_tls(cfg)) {
+    if (auto first = first_tls_use(cfg)) {
         if (!tls_compiled_in())
-            d.error(Loc{path, 1, 1}, "this config uses TLS, but ser was built without it: rebuild with make TLS=1");
+            d.error(*first, "this config uses TLS, but ser was built without it: rebuild with make TLS=1");
         else if (!cfg.disable_tls)
             check_tls_material(cfg, opt, d);
     }
@@ -299,10 +329,21 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
                      [](const RouteCfg& a, const RouteCfg& b) { return a.name.empty() && !b.name.empty(); });
     check_routes(cfg, d);
     res.diags = d.take();
-    // Report in file order, as a reader goes through the file.
-    std::stable_sort(res.diags.begin(), res.diags.end(), [](const Diag& a, const Diag& b) {
-        return std::tie(a.loc.file, a.loc.line, a.loc.col) < std::tie(b.loc.file, b.loc.line, b.loc.col);
-    });
+    // Report in reading order: included files where they are included.
+    auto rank = [&](const Diag& dg) {
+        size_t best = 0;
+        for (size_t i = 0; i < ast.stmts.size(); i++)
+            if (ast.stmts[i].loc.file == dg.loc.file && ast.stmts[i].loc.line <= dg.loc.line)
+                best = i + 1;
+        return std::make_tuple(best, dg.loc.line, dg.loc.col);
+    };
+    std::vector<std::pair<std::tuple<size_t, int, int>, Diag>> keyed;
+    for (auto& dg : res.diags)
+        keyed.emplace_back(rank(dg), std::move(dg));
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    res.diags.clear();
+    for (auto& [k, dg] : keyed)
+        res.diags.push_back(std::move(dg));
     return res;
 }
 

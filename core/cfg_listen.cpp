@@ -101,7 +101,10 @@ bool parse_listen(const Value& v, uint16_t default_port, bool resolve, ListenCfg
     size_t i = 0;
     out.proto = Proto::Udp;
     bool proto_given = false;
-    if (parts.size() > 1 && parts[0].kind == Value::Kind::Ident) {
+    // "host:port" has no protocol: a word followed by a number is a host.
+    bool host_port = parts.size() == 2 && parts[1].kind == Value::Kind::Int &&
+                     !proto_from_name(parts[0].text) && parts[0].text != "sctp";
+    if (parts.size() > 1 && parts[0].kind == Value::Kind::Ident && !host_port) {
         auto p = proto_from_name(parts[0].text);
         if (!p || *p == Proto::Serial) {
             if (parts[0].text == "sctp")

@@ -143,7 +143,8 @@ void p_str(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         field<M>(t) = *v;
 }
 
-// A file name: relative names are taken from the config file's directory (CFG_DIR).
+// A file name: relative names are taken from the directory of the file that
+// names them (CFG_DIR for the main config, the included file's own directory).
 template <auto M>
 void p_path(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
@@ -163,6 +164,12 @@ void p_path(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 void p_obsolete(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
 {
     d.notice(a.loc, a.name + " has no effect in ser; accepted for SER 0.9 compatibility");
+}
+
+void p_unsupported(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
+{
+    d.warning(a.loc, a.name + " is not supported by ser yet and is ignored: Via and Record-Route carry the "
+                     "listen address");
 }
 
 void p_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
@@ -186,6 +193,10 @@ void p_alias(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
               (v.kind == Value::Kind::Colon && v.parts.size() == 2 && v.parts[1].kind == Value::Kind::Int);
     if (!ok) {
         d.error(v.loc, "alias: expected host or host:port, got " + got(v));
+        return;
+    }
+    if (v.kind == Value::Kind::Colon && (v.parts[1].num < 1 || v.parts[1].num > 65535)) {
+        d.error(v.parts[1].loc, "alias: port " + v.parts[1].text + " is out of range (1..65535)");
         return;
     }
     t.cfg->aliases.push_back(v.text);
@@ -309,6 +320,12 @@ const Param kParams[] = {
     {"unix_tx_timeout", G, p_obsolete}, {"mhomed", G, p_obsolete}, {"dns_try_ipv6", G, p_obsolete},
     {"reply_to_via", G, p_obsolete}, {"max_while_loops", G, p_obsolete}, {"tos", G, p_obsolete},
     {"wdir", G, p_obsolete}, {"log_name", G, p_obsolete}, {"sock_mode", G, p_obsolete},
+    {"workdir", G, p_obsolete}, {"chroot", G, p_obsolete}, {"tcp_accept_aliases", G, p_obsolete},
+    {"disable_core_dump", G, p_obsolete}, {"open_files_limit", G, p_obsolete}, {"maxbuffer", G, p_obsolete},
+    {"sock_user", G, p_obsolete}, {"sock_group", G, p_obsolete}, {"mcast_loopback", G, p_obsolete},
+    {"mcast_ttl", G, p_obsolete}, {"tls_port_no", G, p_obsolete},
+    {"advertised_address", G, p_unsupported}, {"advertised_port", G, p_unsupported},
+    {"uid", G, p_str<&Config::user>}, {"gid", G, p_str<&Config::group>},
     // The SER TLS module's parameters, globally and per tls_domain
     {"disable_tls", G, p_bool<&Config::disable_tls>},
     {"tls_certificate", G | D, p_path<&TlsParams::certificate>},

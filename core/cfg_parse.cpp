@@ -7,6 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <climits>
+#include <cstdlib>
+
+#include <sys/stat.h>
 #include <set>
 #include <sstream>
 
@@ -61,6 +65,13 @@ std::string dir_of(const std::string& path)
 
 bool read_file(const std::string& path, std::string& out)
 {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        return false;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EISDIR;
+        return false;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return false;
@@ -92,7 +103,9 @@ std::optional<Failure> expand_includes(File& file, const std::string& base_dir, 
         std::string path = (!st.text.empty() && st.text[0] == '/') ? st.text : base_dir + st.text;
         if (depth >= kMaxIncludeDepth)
             return Failure{st.loc, "include_file nested deeper than 16 levels"};
-        if (active.count(path))
+        char real[PATH_MAX];
+        std::string key = realpath(path.c_str(), real) ? std::string(real) : path;
+        if (active.count(key))
             return Failure{st.loc, "include_file \"" + st.text + "\" includes itself"};
         std::string text;
         if (!read_file(path, text))
@@ -100,9 +113,9 @@ std::optional<Failure> expand_includes(File& file, const std::string& base_dir, 
         ParseOutcome inc = parse_one(text, path);
         if (!inc.file)
             return Failure{inc.loc, inc.error};
-        active.insert(path);
+        active.insert(key);
         auto err = expand_includes(*inc.file, dir_of(path), depth + 1, active);
-        active.erase(path);
+        active.erase(key);
         if (err)
             return err;
         for (auto& s : inc.file->stmts)
@@ -116,7 +129,8 @@ ParseOutcome finish(ParseOutcome res, const std::string& name)
 {
     if (!res.file)
         return res;
-    std::set<std::string> active{name};
+    char real[PATH_MAX];
+    std::set<std::string> active{realpath(name.c_str(), real) ? std::string(real) : name};
     if (auto err = expand_includes(*res.file, dir_of(name), 0, active)) {
         res.file.reset();
         res.loc = err->loc;
@@ -133,7 +147,8 @@ ParseOutcome parse_file(const std::string& path)
     if (!read_file(path, text)) {
         ParseOutcome res;
         res.loc = Loc{path, 0, 0};
-        res.error = std::string("cannot read config file: ") + std::strerror(errno);
+        res.error = errno == EISDIR ? std::string("not a regular file") :
+                    std::string("cannot read config file: ") + std::strerror(errno);
         return res;
     }
     return finish(parse_one(text, path), path);

@@ -23,6 +23,8 @@ struct ParseCtx {
     }
     int line = 1;
     int col = 1;
+    int comment_line = 0;  // where the open /* comment started
+    int comment_col = 0;
     Loc loc(int l, int c) const { return Loc{file, l, c}; }
 };
 

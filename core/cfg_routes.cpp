@@ -23,7 +23,7 @@ constexpr ActionSpec kActions[] = {
     {"exit", 0, 0, {}},
     {"return", 0, 1, {Arg::Int}},
     {"route", 1, 1, {Arg::Route}},
-    {"log", 1, 2, {Arg::Text, Arg::Text}},
+    {"log", 1, 2, {Arg::LogArg, Arg::Text}},
     {"sl_send_reply", 2, 2, {Arg::Code, Arg::Text}},
     {"sl_reply_error", 0, 0, {}},
     {"mf_process_maxfwd_header", 1, 1, {Arg::Int}},
@@ -134,6 +134,12 @@ void check_arg(const Config& cfg, std::string_view fn, Arg a, const Value& v, Di
         break;
     case Arg::Int:
         need_int(-2147483648LL, 2147483647LL, "number");
+        break;
+    case Arg::LogArg:
+        if (v.kind == Value::Kind::Int)
+            need_int(-3, 9, "log level");
+        else if (v.kind != Value::Kind::Str && v.kind != Value::Kind::Ident)
+            d.error(v.loc, f + ": expected a log level or a quoted string, got \"" + v.text + "\"");
         break;
     case Arg::Route:
         if (v.kind != Value::Kind::Int && v.kind != Value::Kind::Ident)

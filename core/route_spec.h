@@ -19,6 +19,7 @@ enum class Arg : unsigned char {
     Flag,     // 0..31
     Route,    // a route block that must exist
     Int,      // any number
+    LogArg,   // log(): the level (a number) when two arguments are given, else the text
 };
 
 struct ActionSpec {

@@ -48,10 +48,14 @@ TcpWorker::~TcpWorker()
         ::close(ep_);
 }
 
-int TcpWorker::run(const volatile sig_atomic_t& stop)
+int TcpWorker::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup)
 {
     epoll_event evs[64];
     while (!stop) {
+        if (hup) {
+            hup = 0;
+            reload();
+        }
         int n = epoll_wait(ep_, evs, 64, kTimerPeriodMs);
         if (n < 0 && errno != EINTR) {
             LOG_CRIT("epoll_wait failed: %s", std::strerror(errno));
@@ -277,7 +281,7 @@ void TcpWorker::flush(StreamConn& c)
         std::span<const char> chunk;
         if (!c.wqueue.empty())
             chunk = std::span<const char>(c.wqueue.front().data() + c.woff, c.wqueue.front().size() - c.woff);
-        else if (c.open)
+        else if (!c.xprt->pending_write(c))
             break;
         IoResult r = c.xprt->write(c, chunk);
         if (r.status == IoStatus::Error || r.status == IoStatus::Closed) {
@@ -422,6 +426,21 @@ void TcpWorker::reap()
         conns_.erase(it);
     }
     dead_.clear();
+}
+
+void TcpWorker::reload()
+{
+    for (Proto p : {Proto::Tcp, Proto::Tls}) {
+        Transport* x = find_transport(p);
+        if (!x)
+            continue;
+        std::string err = x->reload();
+        if (!err.empty())
+            LOG_ERR("%s reload failed, the old certificates stay in use: %s", std::string(proto_name(p)).c_str(),
+                    err.c_str());
+        else if (p == Proto::Tls)
+            LOG_NOTICE("TLS certificates and keys reloaded; open connections keep theirs");
+    }
 }
 
 void TcpWorker::timers()

@@ -23,8 +23,9 @@ public:
     TcpWorker(Runtime& rt, int index);
     ~TcpWorker() override;
     void set_handler(StreamHandler h) { handler_ = std::move(h); }
-    // Runs the event loop until `stop` becomes non-zero; returns an exit code.
-    int run(const volatile sig_atomic_t& stop);
+    // Runs the event loop until `stop` becomes non-zero; reloads the
+    // transports' certificates when `hup` is set (and clears it). Returns an exit code.
+    int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
 
     int worker_index() const override { return index_; }
     bool send_local(const SendTarget& t, std::string_view data) override;
@@ -43,6 +44,7 @@ private:
     StreamConn* add_conn(int fd, Proto proto, const SockAddr& local, const SockAddr& remote, bool outgoing);
     void fail(StreamConn& c, bool error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
     void reap();
+    void reload();
     void timers();
     RecvInfo recv_info(const StreamConn& c) const;
 

@@ -22,10 +22,13 @@ struct IoResult {
 
 class RecvBuf;
 struct StreamConn;
+struct TlsFacts;
 
 // Per-connection state a transport keeps (the TLS session); owned by the connection.
 struct TransportState {
     virtual ~TransportState() = default;
+    // The TLS facts of an established TLS connection, for the route script.
+    virtual const TlsFacts* tls_facts() const { return nullptr; }
 };
 
 class Transport {
@@ -42,6 +45,12 @@ public:
     virtual IoResult write(StreamConn& c, std::span<const char> data) = 0;
     // Best-effort orderly shutdown before the fd is closed (TLS close_notify).
     virtual void close(StreamConn& c) = 0;
+    // True when the transport has protocol bytes to send although the write
+    // queue is empty (a TLS handshake that wants the socket writable).
+    virtual bool pending_write(const StreamConn&) const { return false; }
+    // Re-reads certificates and keys (SIGHUP) in this process; "" or why the
+    // old material stays in use.
+    virtual std::string reload() { return {}; }
 };
 
 // The plain TCP transport (one shared instance).

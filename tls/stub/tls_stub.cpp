@@ -8,3 +8,11 @@ bool tls_compiled_in() { return false; }
 void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
 
 }  // namespace ser::cfg
+
+#include "tls_hooks.h"
+
+namespace ser {
+
+std::string tls_register(Runtime&) { return {}; }
+
+}  // namespace ser
