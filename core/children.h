@@ -21,8 +21,8 @@ struct ChildSpec {
 // Every child the runtime needs: `children` receivers per UDP listener, `tcp_children` workers.
 std::vector<ChildSpec> child_specs(const Runtime& rt);
 // Body of a child process; returns its exit code.
-int run_child(Runtime& rt, const ChildSpec& spec, const volatile sig_atomic_t& stop,
-              const volatile sig_atomic_t& hup);
+// `hup` is set by SIGHUP: workers then reload their TLS material.
+int run_child(Runtime& rt, const ChildSpec& spec, const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
 // Main's clean-up after a child died (its connections are gone with it).
 void on_child_died(Runtime& rt, const ChildSpec& spec);
 // Registers the stream transports (tcp; tls when built with it) and builds

@@ -68,8 +68,16 @@ bool WorkerSender::send_stream(const SendTarget& t, std::string_view data)
         return false;
     }
     std::optional<TcpConnRecord> rec;
-    if (t.conn_id)
+    if (t.conn_id) {
         rec = rt_.conns->get(t.conn_id);
+        // An i= alias comes from the message itself: honour it only for the
+        // peer the Via names, so a forged one cannot reach another client.
+        if (rec && t.dst.family() != 0 && !rec->remote.same_ip(t.dst)) {
+            LOG_NOTICE("connection %u belongs to %s, not %s: alias ignored", t.conn_id, rec->remote.str().c_str(),
+                       t.dst.str().c_str());
+            rec.reset();
+        }
+    }
     if (!rec && t.dst.family() != 0)
         rec = rt_.conns->find(t.proto, t.dst);
     if (rec) {

@@ -23,7 +23,7 @@ start_ser "$T/ser.cfg"
 kids=$(ser_children | sort)
 
 req() { # $1 = extra header lines, $2 = call-id
-    printf 'OPTIONS sip:x@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-%s\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: %s\r\n%sMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' "$SINK" "$2" "$2" "$1"
+    printf 'OPTIONS sip:x@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-%s\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: %s\r\n%bMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' "$SINK" "$2" "$2" "$1"
 }
 udp_send() { socat -u - UDP-SENDTO:127.0.0.1:$P; }
 udp_ask() { timeout 5 socat -T 2 - UDP:127.0.0.1:$P 2>/dev/null; }
@@ -31,10 +31,11 @@ udp_ask() { timeout 5 socat -T 2 - UDP:127.0.0.1:$P 2>/dev/null; }
 req 'CSeq: 1 OPTIONS\r\n' good-1 | udp_send
 head -c 1500 /dev/urandom | udp_send
 printf 'GARBAGE-LINE-1\r\n\r\n' | udp_send
-reply=$(req 'CSeq: abc OPTIONS\r\n' bad-cseq | udp_ask)
-echo "$reply" | head -n 1 | grep -q '^SIP/2.0 400' || fail "no 400 for a bad CSeq, got: $(echo "$reply" | head -n 1)"
+reply=$(req 'CSeq: 1 OPTIONS\r\nContent-Length: zz\r\n' bad-clen | udp_ask)
+echo "$reply" | head -n 1 | grep -q '^SIP/2.0 400' || fail "no 400 for a bad Content-Length, got: $(echo "$reply" | head -n 1)"
+echo "$reply" | grep -q '^Call-ID: bad-clen' || fail "the 400 does not carry the request's Call-ID"
 ok "400 Bad Request for a malformed request with the headers a reply needs"
-reply=$(printf 'OPTIONS sip:x@h SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-nocallid\r\n\r\n' | udp_ask)
+reply=$(printf 'OPTIONS sip:x@h SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-nocallid\r\n\r\n' | udp_ask)
 [ -z "$reply" ] || fail "replied to a request without the headers a reply needs: $reply"
 big=$(head -c 6000 /dev/zero | tr '\0' 'x')
 req "X-Big: $big\r\nCSeq: 1 OPTIONS\r\n" oversized-udp | udp_send
@@ -55,7 +56,7 @@ i=0; while ! grep -q 'good-2' "$T/sink" 2>/dev/null && [ $i -lt 50 ]; do sleep 0
 grep -q 'good-2' "$T/sink" || fail "a good request after the garbage was not forwarded"
 n=$(grep -c '^OPTIONS sip:' "$T/sink")
 [ "$n" -eq 2 ] || fail "sink got $n requests, expected exactly the 2 good ones"
-grep -q -e 'bad-cseq' -e 'nocallid' -e 'oversized' -e 'GARBAGE' -e 'nocl' "$T/sink" && fail "something malformed was forwarded"
+grep -q -e 'bad-clen' -e 'nocallid' -e 'oversized' -e 'GARBAGE' -e 'nocl' "$T/sink" && fail "something malformed was forwarded"
 [ "$(ser_children | sort)" = "$kids" ] || fail "a child process died"
 kill -0 "$SER_PID" || fail "ser died"
 stop_ser

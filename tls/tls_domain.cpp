@@ -1,0 +1,118 @@
+// Building a snapshot of TLS domains, and finding the one for a connection
+// (tls_find_domain by local address and SNI name; client domains by remote).
+#include "tls_domain.h"
+
+#include "tls_init.h"
+#include "tls_server.h"
+
+#include <strings.h>
+
+namespace ser::tls {
+namespace {
+
+bool is_wildcard(const SockAddr& a)
+{
+    std::string ip = a.ip();
+    return ip == "0.0.0.0" || ip == "::";
+}
+
+bool addr_matches(const SockAddr& dom, const SockAddr& conn)
+{
+    if (dom.family() != conn.family() || dom.port() != conn.port())
+        return false;
+    return dom.same_ip(conn) || is_wildcard(dom);
+}
+
+// Whether some TLS listener has no tls_domain of its own, so the global settings serve it.
+bool default_server_used(const Config& cfg)
+{
+    auto covered = [&](const ListenCfg& l) {
+        for (const auto& d : cfg.tls_domains)
+            if (!d.client && d.addr == l.addr && d.port == l.port)
+                return true;
+        return false;
+    };
+    for (const auto& l : cfg.listens)
+        if (l.proto == Proto::Tls && !covered(l))
+            return true;
+    for (const auto& s : cfg.serials)
+        for (const auto& l : s.listens)
+            if (l.proto == Proto::Tls && !covered(l))
+                return true;
+    return false;
+}
+
+}  // namespace
+
+std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::string& err)
+{
+    auto set = std::make_shared<TlsDomainSet>();
+    auto add = [&](bool client, bool is_default, const SockAddr& addr, const TlsParams& p, std::string name) {
+        auto d = std::make_unique<TlsDomain>();
+        d->client = client;
+        d->is_default = is_default;
+        d->addr = addr;
+        d->params = p;
+        d->name = std::move(name);
+        d->ctx = make_ctx(p, client, d->name, err);
+        if (!d->ctx)
+            return static_cast<TlsDomain*>(nullptr);
+        if (!client)
+            SSL_CTX_set_tlsext_servername_callback(d->ctx.get(), sni_callback);
+        set->domains_.push_back(std::move(d));
+        return set->domains_.back().get();
+    };
+    if (default_server_used(cfg) && !(set->default_server_ = add(false, true, SockAddr{}, cfg.tls, "default TLS domain")))
+        return nullptr;
+    if (!(set->default_client_ = add(true, true, SockAddr{}, cfg.tls, "default TLS client domain")))
+        return nullptr;
+    for (const auto& dc : cfg.tls_domains) {
+        auto a = SockAddr::from_numeric(dc.addr, dc.port);
+        std::string name = std::string(dc.client ? "tls_client_domain[" : "tls_domain[") +
+                           (a ? a->str() : dc.addr) + "]" +
+                           (dc.params.server_name.empty() ? "" : " (" + dc.params.server_name + ")");
+        if (!a) {
+            err = name + ": address is not numeric";
+            return nullptr;
+        }
+        if (!add(dc.client, false, *a, dc.params, name))
+            return nullptr;
+    }
+    if (!set->default_server_)
+        for (const auto& d : set->domains_)
+            if (!d->client) {
+                set->default_server_ = d.get();
+                break;
+            }
+    if (!set->default_server_)
+        set->default_server_ = set->default_client_;   // only client use; never selected for accept
+    return set;
+}
+
+const TlsDomain* TlsDomainSet::find_server(const SockAddr& local, std::string_view sni) const
+{
+    const TlsDomain* unnamed = nullptr;
+    const TlsDomain* first = nullptr;
+    for (const auto& d : domains_) {
+        if (d->client || d->is_default || !addr_matches(d->addr, local))
+            continue;
+        const std::string& sn = d->params.server_name;
+        if (!sni.empty() && sn.size() == sni.size() && strncasecmp(sn.data(), sni.data(), sni.size()) == 0)
+            return d.get();
+        if (sn.empty() && !unnamed)
+            unnamed = d.get();
+        if (!first)
+            first = d.get();
+    }
+    return unnamed ? unnamed : first ? first : default_server_;
+}
+
+const TlsDomain* TlsDomainSet::find_client(const SockAddr& remote) const
+{
+    for (const auto& d : domains_)
+        if (d->client && !d->is_default && d->addr == remote)
+            return d.get();
+    return default_client_;
+}
+
+}  // namespace ser::tls

@@ -1,0 +1,47 @@
+#pragma once
+// TLS domains: the TLS settings and SSL_CTX of one listener (tls_domain[IP:port],
+// optionally selected by SNI with tls_server_name), of outgoing connections to
+// one address (tls_client_domain[IP:port]), or the global defaults. A set of
+// domains is an immutable snapshot: SIGHUP builds a new one, and connections keep
+// the one they started with.
+
+#include "config.h"
+#include "net.h"
+#include "tls_util.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ser::tls {
+
+struct TlsDomain {
+    bool client = false;
+    bool is_default = false;          // the global settings (no address)
+    SockAddr addr;                    // family 0 for the default domains
+    TlsParams params;
+    SslCtxPtr ctx;
+    std::string name;                 // "tls_domain[1.2.3.4:5061]" for logs
+};
+
+class TlsDomainSet {
+public:
+    // Builds every domain's SSL_CTX (server and client defaults included); on
+    // failure returns nullptr and sets `err` to a message naming file and cause.
+    static std::shared_ptr<const TlsDomainSet> build(const Config& cfg, std::string& err);
+
+    // tls_find_domain: the server domain for a connection that arrived on `local`
+    // with SNI name `sni` ("" when the client sent none). Never nullptr.
+    const TlsDomain* find_server(const SockAddr& local, std::string_view sni) const;
+    // The client domain for an outgoing connection to `remote`. Never nullptr.
+    const TlsDomain* find_client(const SockAddr& remote) const;
+    size_t size() const { return domains_.size(); }
+
+private:
+    std::vector<std::unique_ptr<TlsDomain>> domains_;
+    const TlsDomain* default_server_ = nullptr;
+    const TlsDomain* default_client_ = nullptr;
+};
+
+}  // namespace ser::tls

@@ -1,0 +1,168 @@
+// OpenSSL set-up, SSL_CTX construction from the SER TLS parameters, and the
+// registration of the TLS transport (tls_register, called by main before fork).
+#include "tls_init.h"
+
+#include "log.h"
+#include "runtime.h"
+#include "tls_domain.h"
+#include "tls_hooks.h"
+#include "tls_server.h"
+#include "transport.h"
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+namespace ser::tls {
+namespace {
+
+std::string failed(const std::string& name, const std::string& call)
+{
+    std::string why = drain_errors();
+    return name + ": " + call + " failed" + (why.empty() ? "" : ": " + why);
+}
+
+bool set_versions(SSL_CTX* ctx, TlsMethod m)
+{
+    int lo = TLS1_2_VERSION, hi = 0;
+    switch (m) {
+    case TlsMethod::Sslv23: break;
+    case TlsMethod::Tlsv1: lo = hi = TLS1_VERSION; break;
+    case TlsMethod::Tlsv1_1: lo = hi = TLS1_1_VERSION; break;
+    case TlsMethod::Tlsv1_2: lo = hi = TLS1_2_VERSION; break;
+    case TlsMethod::Tlsv1_3: lo = hi = TLS1_3_VERSION; break;
+    }
+    // TLS 1.0/1.1 sign with SHA-1, which OpenSSL 3 refuses above security level 0:
+    // the explicit legacy opt-in has to lower it for that domain alone.
+    if (lo < TLS1_2_VERSION) {
+        SSL_CTX_set_security_level(ctx, 0);
+        if (!SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0"))
+            return false;
+    }
+    return SSL_CTX_set_min_proto_version(ctx, lo) && SSL_CTX_set_max_proto_version(ctx, hi);
+}
+
+bool load_crls(SSL_CTX* ctx, const std::string& path)
+{
+    BioPtr bio = open_pem(path);
+    if (!bio)
+        return false;
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    int n = 0;
+    while (X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
+        if (!X509_STORE_add_crl(store, crl.get()))
+            return false;
+        n++;
+    }
+    ERR_clear_error();
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    return n > 0;
+}
+
+bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, std::string& err)
+{
+    if (SSL_CTX_use_certificate_chain_file(ctx, p.certificate.c_str()) != 1) {
+        err = failed(name, "SSL_CTX_use_certificate_chain_file(" + p.certificate + ")");
+        return false;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, p.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        err = failed(name, "SSL_CTX_use_PrivateKey_file(" + p.private_key + ")");
+        return false;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        err = failed(name, "SSL_CTX_check_private_key(" + p.private_key + ")");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool init_tls()
+{
+    return OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr) == 1;
+}
+
+void destroy_tls()
+{
+    // OpenSSL 3 frees its globals at exit by itself; nothing of ours is global.
+}
+
+SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err)
+{
+    ERR_clear_error();
+    SslCtxPtr ctx(SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()));
+    if (!ctx) {
+        err = failed(name, "SSL_CTX_new");
+        return nullptr;
+    }
+    if (!set_versions(ctx.get(), p.method)) {
+        err = failed(name, "setting tls_method");
+        return nullptr;
+    }
+    if (!p.ciphers_list.empty() && SSL_CTX_set_cipher_list(ctx.get(), p.ciphers_list.c_str()) != 1) {
+        err = failed(name, "SSL_CTX_set_cipher_list(" + p.ciphers_list + ")");
+        return nullptr;
+    }
+    // A client presents a certificate only when one is configured and readable.
+    bool want_identity = !client || (access(p.certificate.c_str(), R_OK) == 0 && access(p.private_key.c_str(), R_OK) == 0);
+    if (want_identity && !load_identity(ctx.get(), p, name, err))
+        return nullptr;
+    if (!p.ca_list.empty()) {
+        if (SSL_CTX_load_verify_locations(ctx.get(), p.ca_list.c_str(), nullptr) != 1) {
+            err = failed(name, "SSL_CTX_load_verify_locations(" + p.ca_list + ")");
+            return nullptr;
+        }
+        if (!client)
+            SSL_CTX_set_client_CA_list(ctx.get(), SSL_load_client_CA_file(p.ca_list.c_str()));
+    }
+    if (!p.crl.empty() && !load_crls(ctx.get(), p.crl)) {
+        err = failed(name, "loading tls_crl(" + p.crl + ")");
+        return nullptr;
+    }
+    int mode = SSL_VERIFY_NONE;
+    if (p.verify)
+        mode = SSL_VERIFY_PEER | (!client && p.require_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    SSL_CTX_set_verify(ctx.get(), mode, nullptr);
+    SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Renegotiation buys nothing for SIP and costs a server CPU on demand.
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+    if (!client) {
+        // Resumed sessions must stay within the domain that verified them.
+        SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>(name.data()),
+                                       static_cast<unsigned>(std::min<size_t>(name.size(), SSL_MAX_SID_CTX_LENGTH)));
+        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
+        SSL_CTX_sess_set_cache_size(ctx.get(), 20000);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    }
+    return ctx;
+}
+
+}  // namespace ser::tls
+
+namespace ser {
+
+std::string tls_register(Runtime& rt)
+{
+    const Config& cfg = *rt.cfg;
+    if (cfg.disable_tls)
+        return {};
+    bool needed = !cfg.tls_domains.empty();
+    for (const auto& l : rt.listen_addrs)
+        needed = needed || l.proto == Proto::Tls;
+    if (!needed)
+        return {};
+    if (!tls::init_tls())
+        return "OpenSSL initialisation failed: " + tls::drain_errors();
+    std::string err;
+    auto domains = tls::TlsDomainSet::build(cfg, err);
+    if (!domains)
+        return err;
+    size_t n = domains->size();
+    register_transport(Proto::Tls, &tls::tls_transport_init(rt, std::move(domains)));
+    LOG_INFO("TLS: %zu domain(s) ready", n);
+    return {};
+}
+
+}  // namespace ser

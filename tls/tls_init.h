@@ -1,0 +1,20 @@
+#pragma once
+// Process-wide OpenSSL set-up and the building of one SSL_CTX from TLS settings.
+
+#include "config.h"
+#include "tls_util.h"
+
+#include <string>
+
+namespace ser::tls {
+
+// init_tls: OpenSSL's global set-up, once in main before anything else TLS.
+bool init_tls();
+// destroy_tls: the matching tear-down at exit.
+void destroy_tls();
+
+// Builds the SSL_CTX of one domain. `client` selects the connecting side.
+// On failure returns nullptr and sets `err` ("<name>: SSL_CTX_use_PrivateKey_file(x) failed: ...").
+SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err);
+
+}  // namespace ser::tls
