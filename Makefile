@@ -59,15 +59,17 @@ $(GEN)/cfg.lex.cc: cfg.lex $(GEN)/cfg.tab.hh
 
 $(GEN)/cfg.lex.o: $(GEN)/cfg.tab.hh
 
-# etc/ser.cfg is compiled in as a raw string: `ser` with no -f runs it.
-$(GEN)/default_cfg.cc: etc/ser.cfg
+# The default config is compiled in as a raw string: `ser` with no -f runs it.
+# A build without TLS embeds the variant without the TLS listener.
+DEFAULT_CFG := $(if $(filter 1,$(TLS)),etc/ser.cfg,etc/ser-notls.cfg)
+$(GEN)/default_cfg.cc: $(DEFAULT_CFG)
 	@mkdir -p $(GEN)
 	@{ echo '#include "default_cfg.h"'; \
 	   echo 'namespace ser {'; \
 	   echo 'std::string_view default_cfg_text() { return R"SER_CFG('; \
-	   cat etc/ser.cfg; \
+	   cat $(DEFAULT_CFG); \
 	   echo ')SER_CFG"; }'; \
-	   echo 'std::string default_cfg_name() { return "etc/ser.cfg"; }'; \
+	   echo 'std::string default_cfg_name() { return "$(DEFAULT_CFG)"; }'; \
 	   echo '}'; } > $@
 
 # Install missing system packages once per build directory (tools/install-deps.sh).
@@ -80,7 +82,7 @@ check-deps:
 	@tools/install-deps.sh
 
 run: $(DEPS_OK) ser
-	tools/run-default.sh ./ser
+	tools/run-default.sh $(SER)
 
 unit-test: check-deps $(SER_TEST)
 	$(SER_TEST)

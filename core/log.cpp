@@ -3,6 +3,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -80,8 +81,11 @@ void write(Level l, const char* fmt, ...)
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    std::vsnprintf(msg, sizeof msg, fmt, ap);
+    int len = std::vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    // Script log() texts end in "\n" as in SER; the line break is ours to add.
+    for (len = std::min<int>(len, sizeof msg - 1); len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'); len--)
+        msg[len - 1] = '\0';
     if (!g_stderr) {
         syslog(syslog_prio(l), "%s: %s", g_role, msg);
         return;

@@ -189,6 +189,7 @@ void TcpWorker::on_conn_event(StreamConn& c, uint32_t events)
 void TcpWorker::read_conn(StreamConn& c)
 {
     for (int i = 0; i < kMaxReadsPerEvent && !c.closing; i++) {
+        errno = 0;   // a TLS failure sets no errno; do not report a stale one
         IoResult r = c.xprt->read(c, c.rbuf);
         if (r.status == IoStatus::Ok) {
             c.last_active_ms = now_ms();
@@ -204,7 +205,8 @@ void TcpWorker::read_conn(StreamConn& c)
         if (r.status == IoStatus::Closed)
             fail(c, false, "closed by peer %s", c.remote.str().c_str());
         else
-            fail(c, true, "read error from %s: %s", c.remote.str().c_str(), std::strerror(errno));
+            fail(c, true, "read error from %s%s%s", c.remote.str().c_str(), errno ? ": " : "",
+                 errno ? std::strerror(errno) : "");
         return;
     }
     // A TLS read may have produced handshake bytes to send.

@@ -149,6 +149,12 @@ IoStatus TlsTransport::io_error(StreamConn& c, TlsConn& t, int rc, const char* c
         drain_errors();
         return IoStatus::Closed;
     default: {
+        // OpenSSL 3 reports a peer that closed without close_notify as an
+        // error; for SIP, whose framing detects truncation, it is a close.
+        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            drain_errors();
+            return IoStatus::Closed;
+        }
         std::string why = drain_errors();
         long vr = SSL_get_verify_result(t.ssl.get());
         if (vr != X509_V_OK)
