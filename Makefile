@@ -97,7 +97,9 @@ install: ser
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(SER) $(DESTDIR)$(BINDIR)/ser
 	for t in tools/ser-certs tools/serctl; do [ -f $$t ] && install -m 755 $$t $(DESTDIR)$(BINDIR)/ || true; done
-	install -m 644 etc/*.cfg $(DESTDIR)$(CFGDIR)/
+	for f in etc/*.cfg; do \
+	    sed 's|"\.\./build/certs/|"certs/|' $$f > $(DESTDIR)$(CFGDIR)/$$(basename $$f); \
+	    chmod 644 $(DESTDIR)$(CFGDIR)/$$(basename $$f); done
 	for f in etc/*.service; do [ -f $$f ] && install -m 644 $$f $(DESTDIR)$(SHAREDIR)/ || true; done
 
 clean:

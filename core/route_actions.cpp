@@ -310,3 +310,44 @@ int act_rewrite(MsgContext& ctx, ActionId id, const std::string& text, long long
 }
 
 }  // namespace ser
+
+namespace ser {
+
+// log() texts may name facts of the message: $rm method, $ru Request-URI,
+// $si/$sp source address/port, $pr transport, $ci Call-ID, and for TLS
+// $tls_version, $tls_cipher, $tls_peer_cn, $tls_verified (Kamailio's names).
+std::string expand_log_text(const std::string& text, const MsgContext& ctx)
+{
+    if (text.find('$') == std::string::npos)
+        return text;
+    const TlsFacts* t = ctx.tls;
+    const std::pair<std::string_view, std::string> vars[] = {
+        {"$tls_version", t ? t->version : ""},
+        {"$tls_cipher", t ? t->cipher : ""},
+        {"$tls_peer_cn", t ? t->peer_cn : ""},
+        {"$tls_verified", t && t->verified ? "1" : "0"},
+        {"$rm", std::string(ctx.msg.method)},
+        {"$ru", std::string(ctx.ruri())},
+        {"$si", ctx.ri.src.ip()},
+        {"$sp", std::to_string(ctx.ri.src.port())},
+        {"$pr", std::string(proto_name(ctx.ri.proto))},
+        {"$ci", std::string(ctx.msg.call_id)},
+    };
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        bool hit = false;
+        if (text[i] == '$')
+            for (const auto& [name, val] : vars)
+                if (text.compare(i, name.size(), name) == 0) {
+                    out += val;
+                    i += name.size();
+                    hit = true;
+                    break;
+                }
+        if (!hit)
+            out += text[i++];
+    }
+    return out;
+}
+
+}  // namespace ser

@@ -197,7 +197,7 @@ int exec_simple(const Call& c, Exec& ex)
     case ActionId::ForwardTls: case ActionId::Send:
         return ex.host.forward(ctx, c.fwd);
     case ActionId::Log:
-        SER_LOG(to_level(c.num), "%s", c.text.c_str());
+        SER_LOG(to_level(c.num), "%s", expand_log_text(c.text, ctx).c_str());
         return 1;
     case ActionId::SlSendReply:
         return ex.host.reply(ctx, static_cast<int>(c.num), c.text);

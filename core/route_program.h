@@ -118,6 +118,7 @@ bool eval_cond(const Cond& c, Exec& ex, bool& stop);
 
 // route_actions.cpp: the actions that read or change the message.
 int act_record_route(MsgContext& ctx);
+std::string expand_log_text(const std::string& text, const MsgContext& ctx);
 int act_loose_route(MsgContext& ctx, const RouteHost& host);
 int act_append_hf(MsgContext& ctx, const std::string& line);
 int act_remove_hf(MsgContext& ctx, std::string_view name);
