@@ -18,6 +18,13 @@ uint32_t pow2_at_least(uint32_t n)
 
 }  // namespace
 
+bool tls_reusable(bool outgoing, std::string_view conn_host, std::string_view want)
+{
+    if (outgoing)
+        return conn_host == want;
+    return want.empty() || SockAddr::from_numeric(want, 0).has_value();
+}
+
 size_t ConnTable::bytes_needed(uint32_t capacity)
 {
     return sizeof(ConnTable) + 64 + capacity * (sizeof(TcpConnRecord) + sizeof(uint16_t) + 8) +
@@ -118,13 +125,16 @@ std::optional<TcpConnRecord> ConnTable::get(uint32_t id)
     return *r;
 }
 
-std::optional<TcpConnRecord> ConnTable::find(Proto proto, const SockAddr& remote)
+std::optional<TcpConnRecord> ConnTable::find(Proto proto, const SockAddr& remote, std::string_view host)
 {
     LockGuard g(lock_);
     for (int32_t s = *bucket_of(remote, g); s >= 0; s = recs_[s].next_) {
         const TcpConnRecord& r = recs_[s];
-        if (r.proto == proto && r.state != ConnState::Closing && r.remote == remote)
-            return r;
+        if (r.proto != proto || r.state == ConnState::Closing || !(r.remote == remote))
+            continue;
+        if (proto == Proto::Tls && !tls_reusable(r.outgoing, r.host, host))
+            continue;
+        return r;
     }
     return std::nullopt;
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct TcpConnRecord {
     bool outgoing = false;
     int16_t owner = -1;              // tcp worker index
     SockAddr local, remote;
+    char host[128] = "";             // outgoing TLS: the name the peer was verified for
     int64_t created_ms = 0, last_active_ms = 0;   // CLOCK_REALTIME milliseconds
     uint64_t bytes_in = 0, bytes_out = 0, msgs_in = 0, msgs_out = 0;
     char tls_version[16] = "";
@@ -33,6 +35,11 @@ struct TcpConnRecord {
     int32_t next_ = -1;              // hash chain by remote address (table internal)
 };
 static_assert(std::is_trivially_copyable_v<TcpConnRecord>);
+
+// Whether a TLS connection may carry a message for target name `want`: one we
+// opened only for the name its certificate was checked against; one a peer
+// opened (no name checked) only for targets given by address.
+bool tls_reusable(bool outgoing, std::string_view conn_host, std::string_view want);
 
 class ConnTable {
 public:
@@ -46,8 +53,10 @@ public:
     uint32_t add(const TcpConnRecord& r);
     void remove(uint32_t id);
     std::optional<TcpConnRecord> get(uint32_t id);
-    // The newest open connection of `proto` to `remote`, if any.
-    std::optional<TcpConnRecord> find(Proto proto, const SockAddr& remote);
+    // An open connection of `proto` to `remote`, if any. For TLS the
+    // connection must also have been opened (and its certificate checked)
+    // for the same target name `host` ("" = by address).
+    std::optional<TcpConnRecord> find(Proto proto, const SockAddr& remote, std::string_view host = {});
     // Runs f(record&) under the lock when `id` is live; false if it is not.
     template <typename F>
     bool update(uint32_t id, F&& f)

@@ -285,9 +285,11 @@ void TcpWorker::flush(StreamConn& c)
             chunk = std::span<const char>(c.wqueue.front().data() + c.woff, c.wqueue.front().size() - c.woff);
         else if (!c.xprt->pending_write(c))
             break;
+        errno = 0;
         IoResult r = c.xprt->write(c, chunk);
         if (r.status == IoStatus::Error || r.status == IoStatus::Closed) {
-            fail(c, true, "write to %s failed: %s", c.remote.str().c_str(), std::strerror(errno));
+            fail(c, true, "write to %s failed%s%s", c.remote.str().c_str(), errno ? ": " : "",
+                 errno ? std::strerror(errno) : "");
             return;
         }
         if (r.status == IoStatus::Again || c.wqueue.empty()) {
@@ -337,6 +339,7 @@ StreamConn* TcpWorker::connect_to(const SendTarget& t)
     }
     c->connecting = true;
     c->host = t.host;
+    rt_.conns->update(c->id, [&](TcpConnRecord& r) { std::snprintf(r.host, sizeof r.host, "%s", t.host.c_str()); });
     c->deadline_ms = now_ms() + rt_.cfg->tcp_connect_timeout * 1000LL;
     for (const auto& l : rt_.listen_addrs)
         if (l.proto == t.proto && l.addr.family() == t.dst.family()) {
@@ -357,7 +360,9 @@ bool TcpWorker::send_local(const SendTarget& t, std::string_view data)
     }
     if (!c && t.dst.family() != 0) {
         for (auto& [id, sc] : conns_)
-            if (!sc->closing && sc->xprt->proto() == t.proto && sc->remote == t.dst) {
+            // A TLS connection serves only the name its certificate was checked for.
+            if (!sc->closing && sc->xprt->proto() == t.proto && sc->remote == t.dst &&
+                (t.proto != Proto::Tls || tls_reusable(sc->outgoing, sc->host, t.host))) {
                 c = sc.get();
                 break;
             }

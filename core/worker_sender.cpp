@@ -79,7 +79,7 @@ bool WorkerSender::send_stream(const SendTarget& t, std::string_view data)
         }
     }
     if (!rec && t.dst.family() != 0)
-        rec = rt_.conns->find(t.proto, t.dst);
+        rec = rt_.conns->find(t.proto, t.dst, t.host);
     if (rec) {
         SendTarget via = t;
         via.conn_id = rec->id;

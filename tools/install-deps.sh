@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
@@ -30,6 +30,18 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
+# Kamailio is only a test peer: keep its package from starting a service that
+# would hold port 5060 (policy-rc.d tells invoke-rc.d not to start anything).
+policy=""
+case "$missing" in *kamailio*)
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod 755 /usr/sbin/policy-rc.d
+        policy=/usr/sbin/policy-rc.d
+    fi;;
+esac
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null || rc=$?
+[ -n "$policy" ] && $SUDO rm -f "$policy"
+[ "${rc:-0}" -eq 0 ] || { echo "install-deps: apt-get install failed" >&2; exit 1; }
 echo "install-deps: done" >&2

@@ -8,7 +8,7 @@
 #   tls_verify=0: ser asks for no certificate at all.
 . "$(dirname "$0")/tls_lib.sh"
 
-certs_ca
+certs_ca "$CERTS"
 cert_server localhost --dns localhost --ip 127.0.0.1
 cert_client alice
 cert_client bob

@@ -7,7 +7,7 @@
 #   tls_ciphers_list with one TLS 1.2 cipher: that cipher is used, others are refused.
 . "$(dirname "$0")/tls_lib.sh"
 
-certs_ca
+certs_ca "$CERTS"
 cert_server localhost --dns localhost --ip 127.0.0.1
 
 PU=$(free_port); PT=$(free_port)

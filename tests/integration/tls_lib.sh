@@ -29,7 +29,9 @@
 #   tls_close NAME FD           close stdin and end s_client (by PID)
 #   tls_ask NAME TEXT ARGS...   open, send the file $TLS_REQ (if set), wait for TEXT, close;
 #                               true when TEXT was seen ($TLS_ASK_SECS, default 5)
-#   udp_ask NAME PORT TEXT      send the file $UDP_REQ by UDP to 127.0.0.1:PORT, wait for TEXT in $T/NAME.out
+#   udp_ask NAME PORT TEXT      send the file $UDP_REQ by UDP to 127.0.0.1:PORT, wait (bounded,
+#                               $UDP_ASK_SECS, default 5) for TEXT in $T/NAME.out, or until the
+#                               command $UDP_ASK_UNTIL (if set) succeeds; true when TEXT is there
 #   peer_subject PORT [ARGS]    subject of the certificate a TLS server on 127.0.0.1:PORT sends
 #
 #   ser_start NAME CFG          another ser (besides lib.sh's start_ser); log in $T/NAME.log,
@@ -210,7 +212,9 @@ udp_ask() {
     exec 8>"$T/$_name.in"
     (cat "$UDP_REQ" >&8) 2>/dev/null
     _i=0
-    while ! grep -q -- "$_text" "$T/$_name.out" && kill -0 "$_p" 2>/dev/null && [ $_i -lt $((${UDP_ASK_SECS:-5} * 20)) ]; do
+    while [ $_i -lt $((${UDP_ASK_SECS:-5} * 20)) ] && kill -0 "$_p" 2>/dev/null; do
+        grep -q -- "$_text" "$T/$_name.out" && break
+        [ -n "${UDP_ASK_UNTIL:-}" ] && eval "$UDP_ASK_UNTIL" && break
         sleep 0.05; _i=$((_i+1))
     done
     exec 8>&-
