@@ -315,6 +315,10 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
         if (st.kind != Stmt::Kind::Assign)
             check_block(st, cfg, opt, d);
 
+    if (cfg.tcp_max_write_queue < cfg.tcp_max_msg_size)
+        d.error(Loc{path, 1, 1}, "tcp_max_write_queue=" + std::to_string(cfg.tcp_max_write_queue) +
+                                 " is smaller than tcp_max_msg_size=" + std::to_string(cfg.tcp_max_msg_size) +
+                                 ": a largest message could never be queued");
     default_listens(cfg, d, Loc{path, 1, 1});
     check_listens(cfg, d);
     check_tls_domains(cfg, d);
