@@ -91,7 +91,7 @@ test: check-deps ser $(SER_TEST)
 	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) tests/run.sh
 
 bench: check-deps ser
-	bench/run.sh
+	SER_BIN=$(abspath $(SER)) bench/run.sh
 
 install: ser
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(SHAREDIR)

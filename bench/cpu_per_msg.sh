@@ -8,14 +8,14 @@
 #   bench/cpu_per_msg.sh [udp|tcp] [RATE] [CALLS] [SER_BINARY]
 # Prints: proto rate calls cpu_ms us_per_msg
 set -eu
+. "$(dirname "$0")/lib.sh"
 proto=${1:-udp} rate=${2:-1000} calls=${3:-20000}
 top=$(cd "$(dirname "$0")/.." && pwd)
 ser=${4:-$top/ser}
 T=$(mktemp -d /tmp/ser-bench.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT
-port() { echo $(( 40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 )); }
-SP=$(port); UP=$(port); CP=$(port)
+SP=$(bench_port); UP=$(bench_port); CP=$(bench_port)
 fwd=forward; t=u1
 [ "$proto" = tcp ] && { fwd=forward_tcp; t=t1; }
 cat >"$T/ser.cfg" <<CFG
@@ -32,19 +32,10 @@ pids="$pids $!"
 main=$!
 pids="$pids $main"
 i=0; while ! ss -Hlnu "sport = :$SP" | grep -q . && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-cpu() { # clock ticks of main and its children
-    total=0
-    for p in $main $(pgrep -P $main); do
-        s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || continue
-        set -- $s
-        total=$((total + ${12} + ${13}))
-    done
-    echo $total
-}
-before=$(cpu)
+before=$(ser_cpu_ticks $main)
 sipp -sn uac "127.0.0.1:$SP" -i 127.0.0.1 -p "$CP" -t $t -r "$rate" -m "$calls" -l $((rate * 4)) \
     -nostdin -timeout 300 -trace_stat -stf "$T/uac.csv" >/dev/null 2>&1 || true
-after=$(cpu)
+after=$(ser_cpu_ticks $main)
 ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="SuccessfulCall(C)") c=i} END{print $c+0}' "$T/uac.csv")
 hz=$(getconf CLK_TCK)
 awk -v p="$proto" -v r="$rate" -v c="$ok" -v d=$((after - before)) -v hz="$hz" 'BEGIN{

@@ -7,6 +7,7 @@
 # the number of connections s_time made.
 #   bench/tls_handshake.sh [SECONDS] [SER_BINARY]
 set -eu
+. "$(dirname "$0")/lib.sh"
 secs=${1:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
 ser=${2:-$top/build/tls/ser}
@@ -18,18 +19,9 @@ trap '[ -n "$main" ] && kill $main 2>/dev/null; rm -rf "$T"' EXIT
 "$top/tools/ser-certs" server rsa -d "$T/c" --dns localhost --ip 127.0.0.1 --key-type rsa2048 >/dev/null
 hz=$(getconf CLK_TCK)
 
-cpu() {
-    total=0
-    for p in $main $(pgrep -P $main); do
-        s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || continue
-        set -- $s
-        total=$((total + ${12} + ${13}))
-    done
-    echo $total
-}
 
 run_one() { # $1 = cert name, $2 = -new | -reuse, $3 = s_time version flag
-    port=$(( 40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 ))
+    port=$(bench_port)
     cat >"$T/ser.cfg" <<CFG
 debug=0
 children=1
@@ -42,9 +34,9 @@ CFG
     "$ser" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
     main=$!
     i=0; while ! ss -Hlnt "sport = :$port" | grep -q . && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-    before=$(cpu)
+    before=$(ser_cpu_ticks $main)
     out=$(openssl s_time -connect 127.0.0.1:$port $2 $3 -time "$secs" -CAfile "$T/c/ca.pem" 2>/dev/null)
-    after=$(cpu)
+    after=$(ser_cpu_ticks $main)
     conns=$(echo "$out" | sed -n 's/^\([0-9]*\) connections in .*/\1/p' | tail -n 1)
     kill $main; wait $main 2>/dev/null || true; main=""
     awk -v k="$1" -v m="$2" -v v="$3" -v c="${conns:-0}" -v d=$((after - before)) -v hz="$hz" 'BEGIN{
@@ -62,7 +54,7 @@ done
 # Memory of idle TLS connections: RSS of the one worker before and after
 # opening N connections that finish their handshake and then stay idle.
 if command -v python3 >/dev/null; then
-    port=$(( 40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 ))
+    port=$(bench_port)
     sed -i "s/^listen=.*/listen=tls:127.0.0.1:$port/; s/c\/rsa/c\/ec/g" "$T/ser.cfg"
     "$ser" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
     main=$!

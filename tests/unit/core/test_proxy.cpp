@@ -8,6 +8,8 @@
 #include "proxy.h"
 #include "sip_msg.h"
 
+#include "../test_util.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <memory>
@@ -20,16 +22,7 @@ using namespace std::literals;
 
 namespace {
 
-std::string crlf(std::string_view s)
-{
-    std::string r;
-    for (char c : s) {
-        if (c == '\n')
-            r += '\r';
-        r += c;
-    }
-    return r;
-}
+using ser::test::crlf;
 
 SockAddr addr(std::string_view ip, uint16_t port)
 {

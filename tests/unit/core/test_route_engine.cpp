@@ -6,6 +6,8 @@
 #include "log.h"
 #include "route_engine.h"
 
+#include "../test_util.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <memory>
@@ -19,16 +21,7 @@ using namespace std::literals;
 
 namespace {
 
-std::string crlf(std::string_view s)
-{
-    std::string r;
-    for (char c : s) {
-        if (c == '\n')
-            r += '\r';
-        r += c;
-    }
-    return r;
-}
+using ser::test::crlf;
 
 const char* const kInvite =
     "INVITE sip:bob@example.com SIP/2.0\n"

@@ -4,6 +4,8 @@
 // allocation of exactly its size, so any over-read is caught).
 #include "sip_msg.h"
 
+#include "../test_util.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <cstring>
@@ -17,17 +19,7 @@ using namespace std::literals;
 
 namespace {
 
-// Writes the message with CRLF line endings ("\n" in s becomes "\r\n").
-std::string crlf(std::string_view s)
-{
-    std::string r;
-    for (char c : s) {
-        if (c == '\n')
-            r += '\r';
-        r += c;
-    }
-    return r;
-}
+using ser::test::crlf;
 
 // A copy of s in a heap block of exactly s.size() bytes.
 struct Exact {

@@ -1,0 +1,13 @@
+#!/bin/sh
+# bench/run.sh — what `make bench` runs: every benchmark of bench/ against the
+# ser just built (SER_BIN, default build/tls/ser). Figures go to stdout.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+ser=${SER_BIN:-$here/../build/tls/ser}
+[ -x "$ser" ] || ser=$here/../ser
+for proto in udp tcp; do
+    "$here/cpu_per_msg.sh" "$proto" 1000 20000 "$ser"
+done
+if "$ser" -V | grep -q '(TLS'; then
+    "$here/tls_handshake.sh" 5 "$ser"
+fi
