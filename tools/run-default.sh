@@ -4,9 +4,12 @@
 # tree so the config's relative paths resolve. A TLS build first makes a test
 # CA, a server certificate for localhost/127.0.0.1 and a client certificate in
 # build/certs/ (once; never committed), as etc/ser.cfg expects.
-#   tools/run-default.sh [SER_BINARY]
+#   tools/run-default.sh [--certs-only] [SER_BINARY]
+#   --certs-only: make the certificates (if missing) and exit.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+certs_only=0
+[ "${1:-}" = --certs-only ] && { certs_only=1; shift; }
 ser=${1:-$top/ser}
 cd "$top"
 certs=build/certs
@@ -17,6 +20,7 @@ if "$ser" -V | grep -q '(TLS'; then
         tools/ser-certs server localhost -d "$certs" --dns localhost --ip 127.0.0.1 --ip ::1 >/dev/null
         tools/ser-certs client client -d "$certs" >/dev/null
     fi
+    [ $certs_only = 1 ] && exit 0
     cat <<MSG
 ser: starting on the embedded etc/ser.cfg: udp+tcp 127.0.0.1:5060, tls 127.0.0.1:5061
      (mutual TLS). Ctrl-C stops it. To prove it works, from another terminal:
@@ -27,6 +31,7 @@ ser: starting on the embedded etc/ser.cfg: udp+tcp 127.0.0.1:5060, tls 127.0.0.1
 
 MSG
 else
+    [ $certs_only = 1 ] && exit 0
     echo "ser: starting on the embedded etc/ser-notls.cfg: udp+tcp 127.0.0.1:5060. Ctrl-C stops it."
     echo "ser: try, from another terminal:  sipsak -s sip:ping@127.0.0.1:5060 -v"
 fi
