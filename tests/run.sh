@@ -13,6 +13,12 @@ limit=${SER_TEST_TIMEOUT:-300}
 
 passed=0 failed=0 skipped=0 failures=""
 
+# In a sanitizer build every report (of any process, children included) goes
+# to a file here; one report fails the run, whatever the tests said.
+san_dir=$(mktemp -d /tmp/ser-san.XXXXXX)
+export ASAN_OPTIONS="log_path=$san_dir/asan:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+
 if [ -n "${SER_UNIT:-}" ]; then
     out=$("$SER_UNIT" 2>&1); rc=$?
     printf '%s\n' "$out" | tail -n 40
@@ -37,6 +43,13 @@ for t in "$top"/tests/integration/test_*.sh; do
     esac
     rm -f "$log"
 done
+
+if [ -n "$(ls "$san_dir")" ]; then
+    echo "FAIL sanitizer reports:"
+    for f in "$san_dir"/*; do echo "--- $f"; head -n 30 "$f"; done
+    failed=$((failed + 1)); failures="$failures sanitizer"
+fi
+rm -rf "$san_dir"
 
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
