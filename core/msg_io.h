@@ -35,6 +35,7 @@ struct SendTarget {
     SockAddr dst;
     uint32_t conn_id = 0;   // non-zero: use this stream connection if it is still open
     std::string host;       // the name the destination was given by (TLS SNI and name checks)
+    const ListenAddr* from = nullptr;  // udp: leave from this listener (nullptr: the first of the family)
 };
 
 // What the proxy needs from the transports. Implementations must not block

@@ -281,7 +281,9 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
         fail(ctx, 500, "Server Internal Error");
         return -1;
     }
-    if (!send(SendTarget{d.proto, d.addr, 0, d.host}, msg)) {
+    SendTarget t{d.proto, d.addr, 0, d.host};
+    t.from = out;   // the listener our Via names
+    if (!send(t, msg)) {
         fail(ctx, 503, "Service Unavailable");
         return -1;
     }

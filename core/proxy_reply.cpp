@@ -49,6 +49,7 @@ std::string format_reply(int code, std::string_view reason, const ReplyHeaders& 
 SendTarget reply_target(const RecvInfo& ri, const sip::Via* v, bool force_rport)
 {
     SendTarget t{ri.proto, ri.src, 0, {}};
+    t.from = ri.listener;   // a reply leaves from where the request came in
     if (proto_is_stream(ri.proto)) {
         t.conn_id = ri.conn_id;
         return t;

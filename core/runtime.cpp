@@ -130,8 +130,12 @@ std::string Runtime::setup(const Config& c, int shm_mb)
     return {};
 }
 
-int Runtime::udp_send_fd(int family) const
+int Runtime::udp_send_fd(const ListenAddr* from, int family) const
 {
+    if (from && from->proto == Proto::Udp && from->addr.family() == family)
+        for (const auto& u : udp)
+            if (&listen_addrs[u.listen_idx] == from && !u.fds.empty())
+                return u.fds[0];
     for (const auto& u : udp)
         if (listen_addrs[u.listen_idx].addr.family() == family && !u.fds.empty())
             return u.fds[0];

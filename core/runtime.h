@@ -52,8 +52,10 @@ struct Runtime {
     // Shared memory, sockets and channels from `cfg`; on failure returns a
     // message for the operator. Main process, before fork.
     std::string setup(const Config& cfg, int shm_mb);
-    // The UDP socket to send from for `family` (any receiver's copy; same address).
-    int udp_send_fd(int family) const;
+    // The UDP socket to send from: `from`'s when it is a UDP listener of
+    // `family`, else the first UDP listener of the family (any receiver's copy
+    // of a listener's socket has the same address); -1 when there is none.
+    int udp_send_fd(const ListenAddr* from, int family) const;
 };
 
 int64_t now_ms();

@@ -28,7 +28,7 @@ bool WorkerSender::send(const SendTarget& t, std::string_view data)
 
 bool WorkerSender::send_udp(const SendTarget& t, std::string_view data)
 {
-    int fd = rt_.udp_send_fd(t.dst.family());
+    int fd = rt_.udp_send_fd(t.from, t.dst.family());
     if (fd < 0) {
         LOG_WARN("no udp listener of the family of %s to send from", t.dst.str().c_str());
         return false;
