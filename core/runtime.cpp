@@ -4,6 +4,8 @@
 #include "log.h"
 
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,6 +53,39 @@ int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
     return fd;
 }
 
+bool is_wildcard(const SockAddr& a)
+{
+    std::string ip = a.ip();
+    return ip == "0.0.0.0" || ip == "::";
+}
+
+// Every address of `family` on this host's interfaces that is up (IPv6
+// link-local ones need a scope and are left out), with `port`.
+std::vector<SockAddr> local_addresses(int family, uint16_t port)
+{
+    std::vector<SockAddr> out;
+    ifaddrs* ifs = nullptr;
+    if (getifaddrs(&ifs) != 0)
+        return out;
+    for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
+            continue;
+        SockAddr a;
+        a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        std::memcpy(&a.ss, i->ifa_addr, a.len);
+        if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(&a.ss)->sin6_addr))
+            continue;
+        a.set_port(port);
+        bool dup = false;
+        for (const auto& o : out)
+            dup = dup || o == a;
+        if (!dup)
+            out.push_back(a);
+    }
+    freeifaddrs(ifs);
+    return out;
+}
+
 }  // namespace
 
 std::string Runtime::setup(const Config& c, int shm_mb)
@@ -73,14 +108,21 @@ std::string Runtime::setup(const Config& c, int shm_mb)
         return "cannot place the connection table in shared memory";
 
     for (const auto& l : c.listens) {
-        ListenAddr la;
-        la.proto = l.proto;
         auto a = SockAddr::from_numeric(l.addr, l.port);
         if (!a)
             return l.loc.str() + ": listen address " + l.addr + " is not numeric";
-        la.addr = *a;
-        la.advertise = la.addr.str();
-        listen_addrs.push_back(la);
+        // As SER did, a wildcard address becomes one listener per local
+        // address, so every Via and reply names a real address.
+        std::vector<SockAddr> addrs = is_wildcard(*a) ? local_addresses(a->family(), l.port) : std::vector{*a};
+        if (addrs.empty())
+            return l.loc.str() + ": no local address of that family to listen on";
+        for (const auto& one : addrs) {
+            ListenAddr la;
+            la.proto = l.proto;
+            la.addr = one;
+            la.advertise = one.str();
+            listen_addrs.push_back(la);
+        }
     }
     std::string err;
     for (size_t i = 0; i < listen_addrs.size(); i++) {
