@@ -58,7 +58,7 @@ std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::
         if (!d->ctx)
             return static_cast<TlsDomain*>(nullptr);
         if (!client)
-            SSL_CTX_set_tlsext_servername_callback(d->ctx.get(), sni_callback);
+            SSL_CTX_set_client_hello_cb(d->ctx.get(), client_hello_callback, nullptr);
         set->domains_.push_back(std::move(d));
         return set->domains_.back().get();
     };

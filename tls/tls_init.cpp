@@ -10,6 +10,7 @@
 #include "transport.h"
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
@@ -78,6 +79,12 @@ bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, st
 
 }  // namespace
 
+void session_context_of(const std::string& domain_name, unsigned char* out)
+{
+    static_assert(SSL_MAX_SID_CTX_LENGTH == SHA256_DIGEST_LENGTH);
+    SHA256(reinterpret_cast<const unsigned char*>(domain_name.data()), domain_name.size(), out);
+}
+
 bool init_tls()
 {
     return OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr) == 1;
@@ -129,8 +136,9 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
     if (!client) {
         // Resumed sessions must stay within the domain that verified them.
-        SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>(name.data()),
-                                       static_cast<unsigned>(std::min<size_t>(name.size(), SSL_MAX_SID_CTX_LENGTH)));
+        unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
+        session_context_of(name, sid);
+        SSL_CTX_set_session_id_context(ctx.get(), sid, sizeof sid);
         SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
         SSL_CTX_sess_set_cache_size(ctx.get(), 20000);
     } else {

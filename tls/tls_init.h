@@ -13,6 +13,10 @@ bool init_tls();
 // destroy_tls: the matching tear-down at exit.
 void destroy_tls();
 
+// The session id context of a domain: a digest of its unique name, so
+// sessions never resume across domains. Fills all SSL_MAX_SID_CTX_LENGTH bytes.
+void session_context_of(const std::string& domain_name, unsigned char* out);
+
 // Builds the SSL_CTX of one domain. `client` selects the connecting side.
 // On failure returns nullptr and sets `err` ("<name>: SSL_CTX_use_PrivateKey_file(x) failed: ...").
 SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err);

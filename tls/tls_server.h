@@ -37,9 +37,10 @@ Transport& tls_transport_init(Runtime& rt, std::shared_ptr<const TlsDomainSet> d
 // The TLS state of `c`, or nullptr when it is not a TLS connection.
 const TlsConn* tls_conn(const StreamConn& c);
 
-// SNI callback installed on every server SSL_CTX: switches the connection to
-// the domain named by the client (tls_server_name), if one matches.
-int sni_callback(SSL* ssl, int* alert, void* arg);
+// ClientHello callback installed on every server SSL_CTX: switches the
+// connection to the domain the client's SNI name selects (tls_server_name),
+// before any session is resumed.
+int client_hello_callback(SSL* ssl, int* alert, void* arg);
 
 // --- SER TLS module API names (seed 004, §2.3) ---
 // tls_tcpconn_init: a new TCP connection becomes TLS (server or client side by c.outgoing).
