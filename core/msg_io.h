@@ -46,8 +46,9 @@ public:
     // Sends (or queues, for streams) `data` to `t`. False when it cannot leave:
     // no listener of that proto/family, connection gone and no address, queue full.
     virtual bool send(const SendTarget& t, std::string_view data) = 0;
-    // The listener a message to `t` leaves from; nullptr when there is none.
-    virtual const ListenAddr* pick_listener(Proto p, int family) const = 0;
+    // The listener a message of proto `p` to `dst` leaves from (its address
+    // goes into our Via); nullptr when there is none of that proto and family.
+    virtual const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const = 0;
     // Every listener (for `myself` checks).
     virtual const std::vector<ListenAddr>& listeners() const = 0;
 };

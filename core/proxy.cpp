@@ -269,7 +269,7 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
         fail(ctx, 482, "Loop Detected");
         return -1;
     }
-    const ListenAddr* out = sender_.pick_listener(d.proto, d.addr.family());
+    const ListenAddr* out = sender_.pick_listener(d.proto, d.addr);
     if (!out) {
         LOG_ERR("no %s listener to reach %s", std::string(proto_name(d.proto)).c_str(), d.addr.str().c_str());
         fail(ctx, 503, "Service Unavailable");

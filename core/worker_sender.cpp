@@ -4,18 +4,67 @@
 #include "log.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace ser {
 
-const ListenAddr* WorkerSender::pick_listener(Proto p, int family) const
+namespace {
+
+constexpr size_t kMaxSourceCache = 1024;
+
+// The local address the kernel would send from to reach `dst` (a connect()ed
+// UDP socket sends nothing); nullopt when there is no route.
+std::optional<SockAddr> route_source(const SockAddr& dst)
 {
+    int fd = socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return std::nullopt;
+    std::optional<SockAddr> out;
+    SockAddr probe = dst;
+    if (probe.port() == 0)
+        probe.set_port(9);
+    if (connect(fd, probe.sa(), probe.len) == 0) {
+        SockAddr local;
+        local.len = sizeof local.ss;
+        if (getsockname(fd, local.sa(), &local.len) == 0)
+            out = local;
+    }
+    close(fd);
+    return out;
+}
+
+}  // namespace
+
+const ListenAddr* WorkerSender::pick_listener(Proto p, const SockAddr& dst) const
+{
+    const ListenAddr* first = nullptr;
+    size_t n = 0;
     for (const auto& l : rt_.listen_addrs)
-        if (l.proto == p && l.addr.family() == family)
+        if (l.proto == p && l.addr.family() == dst.family()) {
+            first = first ? first : &l;
+            n++;
+        }
+    if (n <= 1)
+        return first;
+    // Several candidates (a wildcard expanded, or several addresses): the one
+    // the kernel's route to dst leaves from, so Via and source agree.
+    std::string key = dst.ip();
+    auto it = source_of_.find(key);
+    if (it == source_of_.end()) {
+        auto src = route_source(dst);
+        if (!src)
+            return first;
+        if (source_of_.size() >= kMaxSourceCache)
+            source_of_.clear();
+        it = source_of_.emplace(key, *src).first;
+    }
+    for (const auto& l : rt_.listen_addrs)
+        if (l.proto == p && l.addr.same_ip(it->second))
             return &l;
-    return nullptr;
+    return first;
 }
 
 bool WorkerSender::send(const SendTarget& t, std::string_view data)
@@ -28,7 +77,7 @@ bool WorkerSender::send(const SendTarget& t, std::string_view data)
 
 bool WorkerSender::send_udp(const SendTarget& t, std::string_view data)
 {
-    int fd = rt_.udp_send_fd(t.from, t.dst.family());
+    int fd = rt_.udp_send_fd(t.from ? t.from : pick_listener(Proto::Udp, t.dst), t.dst.family());
     if (fd < 0) {
         LOG_WARN("no udp listener of the family of %s to send from", t.dst.str().c_str());
         return false;

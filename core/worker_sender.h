@@ -5,6 +5,10 @@
 
 #include "msg_io.h"
 #include "channel.h"
+
+#include <unordered_map>
+#include <string>
+
 #include "runtime.h"
 
 namespace ser {
@@ -24,7 +28,7 @@ public:
     // `self` is the calling TCP worker, or nullptr in other processes.
     WorkerSender(Runtime& rt, StreamOwner* self) : rt_(rt), self_(self) {}
     bool send(const SendTarget& t, std::string_view data) override;
-    const ListenAddr* pick_listener(Proto p, int family) const override;
+    const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const override;
     const std::vector<ListenAddr>& listeners() const override { return rt_.listen_addrs; }
 
 private:
@@ -33,6 +37,8 @@ private:
     bool hand_to(int worker, ChanKind kind, const SendTarget& t, uint32_t conn_id, std::string_view data);
     Runtime& rt_;
     StreamOwner* self_;
+    // Source address the kernel picks for a destination IP (bounded cache).
+    mutable std::unordered_map<std::string, SockAddr> source_of_;
 };
 
 }  // namespace ser

@@ -48,10 +48,10 @@ public:
             sent.push_back(Sent{t, std::string(data)});
         return ok;
     }
-    const ListenAddr* pick_listener(Proto p, int family) const override
+    const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const override
     {
         for (const ListenAddr& l : ls_)
-            if (l.proto == p && l.addr.family() == family)
+            if (l.proto == p && l.addr.family() == dst.family())
                 return &l;
         return nullptr;
     }
