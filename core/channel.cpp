@@ -1,5 +1,9 @@
 #include "channel.h"
 
+#include "config.h"
+
+#include <algorithm>
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -17,6 +21,12 @@ struct Header {
 };
 
 }  // namespace
+
+size_t chan_max_bytes(const Config& cfg)
+{
+    size_t msg = static_cast<size_t>(std::max(cfg.tcp_max_msg_size, cfg.udp_max_msg_size));
+    return msg + sizeof(Header) + 256;
+}
 
 bool chan_send(int fd, const ChanMsg& m)
 {

@@ -25,6 +25,11 @@ struct ChanMsg {
     std::string_view data;   // decode: points into the datagram
 };
 
+struct Config;
+
+// The largest channel datagram a config needs: a largest message plus header.
+size_t chan_max_bytes(const Config& cfg);
+
 // Sends `m` on channel fd (non-blocking); false when the channel is full or the
 // message too large.
 bool chan_send(int fd, const ChanMsg& m);

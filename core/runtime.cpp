@@ -1,6 +1,7 @@
 // Start-up of the runtime: shared memory, listening sockets, channels.
 #include "runtime.h"
 
+#include "channel.h"
 #include "log.h"
 
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -145,12 +147,20 @@ std::string Runtime::setup(const Config& c, int shm_mb)
                 continue;
             if (la.proto == Proto::Tls && c.disable_tls)
                 continue;
-            int fd = open_socket(la, SOCK_STREAM, false, err);
-            if (fd < 0)
-                return err;
-            if (listen(fd, 1024) != 0)
-                return sock_error("listen() on", la);
-            streams.push_back(StreamListener{i, fd});
+            // One SO_REUSEPORT listening socket per worker: the kernel spreads
+            // new connections over the workers by address hash. (One shared
+            // socket with EPOLLEXCLUSIVE gave nearly every connection to the
+            // worker that was last busy.)
+            StreamListener sl{i, {}};
+            for (int k = 0; k < c.tcp_children; k++) {
+                int fd = open_socket(la, SOCK_STREAM, true, err);
+                if (fd < 0)
+                    return err;
+                if (listen(fd, 1024) != 0)
+                    return sock_error("listen() on", la);
+                sl.fds.push_back(fd);
+            }
+            streams.push_back(std::move(sl));
         }
     }
     int nworkers = streams.empty() ? 0 : c.tcp_children;
@@ -162,9 +172,20 @@ std::string Runtime::setup(const Config& c, int shm_mb)
         Channel ch;
         if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ch.fds) != 0)
             return std::string("socketpair() failed: ") + std::strerror(errno);
-        int sz = 4 << 20;
-        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+        // The send buffer bounds the largest datagram: it must hold a largest
+        // message. Root may exceed net.core.wmem_max (SO_SNDBUFFORCE).
+        int want = static_cast<int>(std::max<size_t>(4u << 20, 2 * chan_max_bytes(c)));
+        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want);
+        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want);
+        int got = 0;
+        socklen_t gl = sizeof got;
+        getsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &got, &gl);
+        if (static_cast<size_t>(got) < chan_max_bytes(c) + 1024)
+            return "tcp_max_msg_size=" + std::to_string(c.tcp_max_msg_size) +
+                   " needs " + std::to_string(chan_max_bytes(c)) + "-byte worker channels, but the socket buffer is " +
+                   std::to_string(got) + " bytes: lower tcp_max_msg_size or raise net.core.wmem_max";
         fcntl(ch.fds[0], F_SETFL, O_NONBLOCK);
         fcntl(ch.fds[1], F_SETFL, O_NONBLOCK);
         channels.push_back(ch);

@@ -30,7 +30,7 @@ struct UdpListener {
 
 struct StreamListener {
     size_t listen_idx;
-    int fd;
+    std::vector<int> fds;         // one SO_REUSEPORT socket per TCP worker
 };
 
 // A unix datagram socketpair per TCP worker: others write to fds[1], the worker reads fds[0].

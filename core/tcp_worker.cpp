@@ -29,9 +29,8 @@ TcpWorker::TcpWorker(Runtime& rt, int index) : rt_(rt), index_(index)
 {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     for (size_t i = 0; i < rt_.streams.size(); i++) {
-        // EPOLLEXCLUSIVE: a new connection wakes one worker, not all of them.
-        epoll_event ev{EPOLLIN | EPOLLEXCLUSIVE, {.u64 = kListener | i}};
-        epoll_ctl(ep_, EPOLL_CTL_ADD, rt_.streams[i].fd, &ev);
+        epoll_event ev{EPOLLIN, {.u64 = kListener | i}};
+        epoll_ctl(ep_, EPOLL_CTL_ADD, rt_.streams[i].fds[index_], &ev);
     }
     epoll_event ev{EPOLLIN, {.u64 = kChannel}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, rt_.channels[index].fds[0], &ev);
@@ -123,7 +122,7 @@ void TcpWorker::on_accept(const StreamListener& l)
     for (int i = 0; i < 64; i++) {
         SockAddr remote;
         remote.len = sizeof remote.ss;
-        int fd = accept4(l.fd, remote.sa(), &remote.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(l.fds[index_], remote.sa(), &remote.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 LOG_ERR("accept() failed: %s", std::strerror(errno));
@@ -379,12 +378,19 @@ bool TcpWorker::send_local(const SendTarget& t, std::string_view data)
 
 void TcpWorker::on_channel()
 {
-    static thread_local char buf[256 * 1024];
+    if (chan_buf_.empty())
+        chan_buf_.resize(chan_max_bytes(*rt_.cfg));
     for (int i = 0; i < 256; i++) {
-        ssize_t n = recv(rt_.channels[index_].fds[0], buf, sizeof buf, MSG_DONTWAIT);
+        // MSG_TRUNC returns the real size: a truncated message is dropped,
+        // never forwarded as a shorter one.
+        ssize_t n = recv(rt_.channels[index_].fds[0], chan_buf_.data(), chan_buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
         if (n <= 0)
             return;
-        auto m = chan_decode(std::string_view(buf, static_cast<size_t>(n)));
+        if (static_cast<size_t>(n) > chan_buf_.size()) {
+            LOG_ERR("channel message of %zd bytes over the %zu-byte limit dropped", n, chan_buf_.size());
+            continue;
+        }
+        auto m = chan_decode(std::string_view(chan_buf_.data(), static_cast<size_t>(n)));
         if (!m) {
             LOG_ERR("malformed channel message (%zd bytes) ignored", n);
             continue;

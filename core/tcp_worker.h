@@ -54,6 +54,7 @@ private:
     StreamHandler handler_;
     std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
     std::vector<uint32_t> dead_;
+    std::vector<char> chan_buf_;   // one channel datagram; sized by chan_max_bytes()
     int64_t last_timer_ms_ = 0;
 };
 
