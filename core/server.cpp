@@ -55,6 +55,7 @@ void set_signals()
 
 bool spawn(Runtime& rt, Child& ch)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         LOG_ERR("fork failed: %s", std::strerror(errno));
@@ -63,7 +64,7 @@ bool spawn(Runtime& rt, Child& ch)
     if (pid == 0) {
         // A child never outlives main, even when main is killed with SIGKILL.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() == 1)
+        if (getppid() != parent)   // main died before the line above took effect
             _exit(0);
         g_stop = 0;
         _exit(run_child(rt, ch.spec, g_stop, g_hup));

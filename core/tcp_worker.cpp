@@ -22,6 +22,8 @@ namespace {
 enum : uint64_t { kListener = 1ull << 56, kChannel = 2ull << 56, kConn = 3ull << 56, kKindMask = 0xffull << 56 };
 constexpr int kMaxReadsPerEvent = 16;
 constexpr int kTimerPeriodMs = 200;
+constexpr int kAcceptPauseMs = 500;
+constexpr size_t kCoalesceBytes = 16384;
 
 }  // namespace
 
@@ -124,7 +126,9 @@ void TcpWorker::on_accept(const StreamListener& l)
         remote.len = sizeof remote.ss;
         int fd = accept4(l.fds[index_], remote.sa(), &remote.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accept(l, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 LOG_ERR("accept() failed: %s", std::strerror(errno));
             return;
         }
@@ -143,6 +147,29 @@ void TcpWorker::on_accept(const StreamListener& l)
                 remote.str().c_str());
         on_connected(*c);
     }
+}
+
+void TcpWorker::pause_accept(const StreamListener& l, int err)
+{
+    // Out of descriptors or memory: the pending connection stays in the
+    // backlog and the level-triggered listener would fire again at once.
+    // Stop listening for a moment instead of spinning, and say it once.
+    size_t idx = static_cast<size_t>(&l - rt_.streams.data());
+    epoll_event ev{0, {.u64 = kListener | idx}};
+    epoll_ctl(ep_, EPOLL_CTL_MOD, l.fds[index_], &ev);
+    paused_.push_back(idx);
+    accept_resume_ms_ = now_ms() + kAcceptPauseMs;
+    LOG_ERR("accept() on %s failed: %s; not accepting for %d ms (%zu connections open here)",
+            rt_.listen_addrs[l.listen_idx].addr.str().c_str(), std::strerror(err), kAcceptPauseMs, conns_.size());
+}
+
+void TcpWorker::resume_accept()
+{
+    for (size_t idx : paused_) {
+        epoll_event ev{EPOLLIN, {.u64 = kListener | idx}};
+        epoll_ctl(ep_, EPOLL_CTL_MOD, rt_.streams[idx].fds[index_], &ev);
+    }
+    paused_.clear();
 }
 
 void TcpWorker::on_connected(StreamConn& c)
@@ -267,7 +294,13 @@ bool TcpWorker::queue(StreamConn& c, std::string_view data)
              c.remote.str().c_str(), rt_.cfg->tcp_max_write_queue);
         return false;
     }
-    c.wqueue.emplace_back(data);
+    // Small pieces (pongs, short messages) join the last queued one unless
+    // that one is being written: a peer that sends pings and never reads
+    // must not make a string (and its allocation overhead) per pong.
+    if (c.wqueue.size() > 1 && c.wqueue.back().size() + data.size() <= kCoalesceBytes)
+        c.wqueue.back().append(data);
+    else
+        c.wqueue.emplace_back(data);
     c.wqueue_bytes += data.size();
     rt_.conns->update(c.id, [](TcpConnRecord& r) { r.msgs_out++; });
     return true;
@@ -294,7 +327,10 @@ void TcpWorker::flush(StreamConn& c)
         if (r.status == IoStatus::Again || c.wqueue.empty()) {
             if (!c.stalled_since_ms && !c.wqueue.empty())
                 c.stalled_since_ms = now_ms();
-            set_want_write(c, !c.wqueue.empty() || r.status == IoStatus::Again);
+            // Wait for writability only when that is what blocks us: a TLS
+            // handshake waiting for the peer's answer waits for EPOLLIN, and
+            // arming EPOLLOUT then would spin on an always-writable socket.
+            set_want_write(c, r.status == IoStatus::Again && c.xprt->blocked_on_write(c));
             return;
         }
         c.stalled_since_ms = 0;
@@ -460,6 +496,8 @@ void TcpWorker::timers()
 {
     int64_t now = now_ms();
     last_timer_ms_ = now;
+    if (!paused_.empty() && now >= accept_resume_ms_)
+        resume_accept();
     int64_t lifetime = rt_.cfg->tcp_connection_lifetime * 1000LL;
     int64_t send_to = rt_.cfg->tcp_send_timeout * 1000LL;
     for (auto& [id, cp] : conns_) {

@@ -32,6 +32,8 @@ public:
 
 private:
     void on_accept(const StreamListener& l);
+    void pause_accept(const StreamListener& l, int err);
+    void resume_accept();
     void on_channel();
     void on_conn_event(StreamConn& c, uint32_t events);
     void on_connected(StreamConn& c);
@@ -56,6 +58,8 @@ private:
     std::vector<uint32_t> dead_;
     std::vector<char> chan_buf_;   // one channel datagram; sized by chan_max_bytes()
     int64_t last_timer_ms_ = 0;
+    std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
+    int64_t accept_resume_ms_ = 0;
 };
 
 }  // namespace ser

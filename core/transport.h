@@ -48,6 +48,9 @@ public:
     // True when the transport has protocol bytes to send although the write
     // queue is empty (a TLS handshake that wants the socket writable).
     virtual bool pending_write(const StreamConn&) const { return false; }
+    // After a write returned Again: true when it waits for the socket to be
+    // writable (TCP always), false when it waits for the peer (a TLS handshake).
+    virtual bool blocked_on_write(const StreamConn&) const { return true; }
     // Re-reads certificates and keys (SIGHUP) in this process; "" or why the
     // old material stays in use.
     virtual std::string reload() { return {}; }

@@ -95,6 +95,8 @@ public:
         return t && t->want_write;
     }
 
+    bool blocked_on_write(const StreamConn& c) const override { return pending_write(c); }
+
     std::string reload() override
     {
         std::string err;

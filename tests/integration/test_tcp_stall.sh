@@ -41,5 +41,14 @@ rss=$(awk '/^VmRSS:/{print $2}' "/proc/$worker/status")
 reply=$(printf 'OPTIONS sip:ping@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-ok\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: alive\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' "$P" \
     | timeout 5 socat -T 2 - "UDP:127.0.0.1:$P")
 echo "$reply" | grep -q '^SIP/2.0 200' || fail "ser does not answer after closing the stalled peer"
-stop_ser
 ok "ser still answers; worker RSS ${rss} kB"
+
+# Keep-alive pings from a peer that never reads the pongs: the queue of pongs
+# is bounded by the same limit, counted in bytes, not grown one piece per pong.
+yes "$(printf '\r')" | head -c 30000000 | timeout 20 socat -u - "TCP:127.0.0.1:$P" 2>/dev/null
+grep -q 'over tcp_max_write_queue=65536 bytes' "$T/ser.log" && [ "$(grep -c 'over tcp_max_write_queue' "$T/ser.log")" -ge 2 ] \
+    || fail "a peer that pings and never reads was not closed at tcp_max_write_queue"
+rss2=$(awk '/^VmRSS:/{print $2}' "/proc/$worker/status")
+[ "$rss2" -lt 65536 ] || fail "worker RSS ${rss2} kB after the ping flood: memory grew"
+stop_ser
+ok "a ping flood that never reads its pongs is closed at the limit; worker RSS ${rss2} kB"
