@@ -51,7 +51,11 @@ SendTarget reply_target(const RecvInfo& ri, const sip::Via* v, bool force_rport)
     SendTarget t{ri.proto, ri.src, 0, {}};
     t.from = ri.listener;   // a reply leaves from where the request came in
     if (proto_is_stream(ri.proto)) {
+        // The same connection; if it is gone, a new one to the Via's port
+        // at the source address (RFC 3261 §18.2.2), not to its ephemeral port.
         t.conn_id = ri.conn_id;
+        if (v)
+            t.dst.set_port(v->port ? v->port : proto_default_port(ri.proto));
         return t;
     }
     if (v && !v->has_rport && !force_rport)

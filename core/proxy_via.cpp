@@ -76,9 +76,12 @@ bool response_target(std::string_view buf, const sip::Via& v, SendTarget& t)
     uint32_t n = 0;
     if (v.has_rport && parse_u32(v.rport, 10, n) && n > 0 && n < 65536)
         port = static_cast<uint16_t>(n);
-    std::optional<SockAddr> a = resolve_host(host, port);
+    // Only a numeric address: we add received= whenever a sender's Via names
+    // a host, so a name here comes from a forged response, and resolving it
+    // would stall this process on DNS for whoever sends such responses.
+    std::optional<SockAddr> a = SockAddr::from_numeric(host, port);
     if (!a) {
-        LOG_INFO("response: cannot resolve next Via host %.*s", static_cast<int>(host.size()), host.data());
+        LOG_INFO("response: next Via host %.*s is not an address: dropped", static_cast<int>(host.size()), host.data());
         return false;
     }
     uint32_t id = 0;

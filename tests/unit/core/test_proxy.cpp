@@ -388,6 +388,10 @@ public:
         std::string noport = response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\n"
                                       "Via: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bKc\n");
         CPPUNIT_ASSERT_EQUAL("10.0.0.7:5060"s, h.feed(noport).at(0).t.dst.str());
+        // A host name without received= only comes from a forged response: no DNS, dropped.
+        std::string named = response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\n"
+                                     "Via: SIP/2.0/UDP slow.example.invalid:5060;branch=z9hG4bKc\n");
+        CPPUNIT_ASSERT(h.feed(named).empty());
     }
 
     void testResponseMultiValueVia()
@@ -488,7 +492,8 @@ public:
         const auto& t = h.feed(tcp, Proto::Tcp, 9);
         CPPUNIT_ASSERT(t.at(0).t.proto == Proto::Tcp);
         CPPUNIT_ASSERT_EQUAL(9u, t[0].t.conn_id);
-        CPPUNIT_ASSERT_EQUAL("10.0.0.1:40000"s, t[0].t.dst.str());
+        // Should connection 9 be gone: a new one to the Via's port (RFC 3261 §18.2.2).
+        CPPUNIT_ASSERT_EQUAL("10.0.0.1:5062"s, t[0].t.dst.str());
         // Never a reply to an ACK.
         std::string ack = edit("INVITE sip", "ACK sip", edit("7 INVITE", "7 ACK"));
         CPPUNIT_ASSERT(h.feed(ack).empty());
