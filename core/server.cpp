@@ -209,6 +209,11 @@ int run_server(const Config& cfg, const Options& opt)
         reap_and_restart(rt, kids);
         if (g_hup) {
             g_hup = 0;
+            // Main reloads too, so a worker forked later starts with the new material.
+            std::string err = reload_transports();
+            if (!err.empty())
+                LOG_ERR("TLS reload in main failed; workers started from now on keep the old material: %s",
+                        err.c_str());
             for (auto& ch : kids)
                 if (ch.pid > 0)
                     kill(ch.pid, SIGHUP);

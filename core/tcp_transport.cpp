@@ -62,6 +62,17 @@ Transport* find_transport(Proto p)
     return g_transports[static_cast<int>(p)];
 }
 
+std::string reload_transports()
+{
+    for (Transport* t : g_transports)
+        if (t) {
+            std::string err = t->reload();
+            if (!err.empty())
+                return err;
+        }
+    return {};
+}
+
 Transport& tcp_transport()
 {
     static TcpTransport t;

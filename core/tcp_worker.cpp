@@ -479,17 +479,11 @@ void TcpWorker::reap()
 
 void TcpWorker::reload()
 {
-    for (Proto p : {Proto::Tcp, Proto::Tls}) {
-        Transport* x = find_transport(p);
-        if (!x)
-            continue;
-        std::string err = x->reload();
-        if (!err.empty())
-            LOG_ERR("%s reload failed, the old certificates stay in use: %s", std::string(proto_name(p)).c_str(),
-                    err.c_str());
-        else if (p == Proto::Tls)
-            LOG_NOTICE("TLS certificates and keys reloaded; open connections keep theirs");
-    }
+    std::string err = reload_transports();
+    if (!err.empty())
+        LOG_ERR("TLS reload failed, the old certificates stay in use: %s", err.c_str());
+    else if (find_transport(Proto::Tls))
+        LOG_NOTICE("TLS certificates and keys reloaded; open connections keep theirs");
 }
 
 void TcpWorker::timers()
@@ -499,7 +493,7 @@ void TcpWorker::timers()
     if (!paused_.empty() && now >= accept_resume_ms_)
         resume_accept();
     int64_t lifetime = rt_.cfg->tcp_connection_lifetime * 1000LL;
-    int64_t send_to = rt_.cfg->tcp_send_timeout * 1000LL;
+
     for (auto& [id, cp] : conns_) {
         StreamConn& c = *cp;
         if (c.closing)
@@ -507,9 +501,10 @@ void TcpWorker::timers()
         if (c.deadline_ms && now > c.deadline_ms)
             fail(c, true, c.connecting ? "connect to %s timed out" : "handshake with %s timed out",
                  c.remote.str().c_str());
-        else if (c.stalled_since_ms && now - c.stalled_since_ms > send_to)
+        else if (int send_s = c.xprt->send_timeout_s(c, rt_.cfg->tcp_send_timeout);
+                 c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
             fail(c, true, "send to %s timed out: %zu bytes could not leave in %d s", c.remote.str().c_str(),
-                 c.wqueue_bytes, rt_.cfg->tcp_send_timeout);
+                 c.wqueue_bytes, send_s);
         else if (now - c.last_active_ms > lifetime && c.wqueue.empty())
             fail(c, false, "idle for tcp_connection_lifetime=%d s", rt_.cfg->tcp_connection_lifetime);
     }

@@ -51,6 +51,9 @@ public:
     // After a write returned Again: true when it waits for the socket to be
     // writable (TCP always), false when it waits for the peer (a TLS handshake).
     virtual bool blocked_on_write(const StreamConn&) const { return true; }
+    // Seconds queued data may wait to leave before the connection fails
+    // (tls_send_timeout of the connection's TLS domain; else `dflt`).
+    virtual int send_timeout_s(const StreamConn&, int dflt) const { return dflt; }
     // Re-reads certificates and keys (SIGHUP) in this process; "" or why the
     // old material stays in use.
     virtual std::string reload() { return {}; }
@@ -63,5 +66,7 @@ Transport& tcp_transport();
 // tcp, and tls when built with TLS=1, before fork. nullptr when not registered.
 void register_transport(Proto p, Transport* t);
 Transport* find_transport(Proto p);
+// Calls reload() on every registered transport; "" or the first failure.
+std::string reload_transports();
 
 }  // namespace ser

@@ -97,6 +97,12 @@ public:
 
     bool blocked_on_write(const StreamConn& c) const override { return pending_write(c); }
 
+    int send_timeout_s(const StreamConn& c, int dflt) const override
+    {
+        auto* t = static_cast<const TlsConn*>(c.xstate.get());
+        return t && t->domain ? t->domain->params.send_timeout : dflt;
+    }
+
     std::string reload() override
     {
         std::string err;
@@ -104,6 +110,8 @@ public:
         if (!fresh)
             return err;
         domains_ = std::move(fresh);
+        // Sessions made under the old settings must not skip the new checks.
+        sessions_.clear();
         return {};
     }
 
@@ -231,7 +239,7 @@ bool setup_client(StreamConn& c, TlsConn& t)
             return false;
     }
     SSL_CTX_sess_set_new_cb(t.domain->ctx.get(), new_session_cb);
-    t.session_key = c.host + "|" + c.remote.str();
+    t.session_key = t.domain->name + "|" + c.host + "|" + c.remote.str();
     if (SSL_SESSION* s = g_transport->session_for(t.session_key))
         SSL_set_session(ssl, s);
     SSL_set_connect_state(ssl);

@@ -62,4 +62,13 @@ tls_ask after 'SIP/2.0 200 OK' -connect "127.0.0.1:$PT" -CAfile "$CERTS/ca.pem" 
 [ "$(ser_children | sort)" = "$kids" ] || fail "a child process died"
 kill -0 "$SER_PID" || fail "ser died"
 ok "broken certificate: reload refused, the previous certificate stays in use, ser is up"
+
+# A worker that dies after a reload comes back with the reloaded material,
+# not the certificate main had at start.
+for w in $(ser_children); do kill -KILL "$w"; done
+i=0; while [ "$(ser_children | wc -l)" -lt "$(echo "$kids" | wc -l)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ "$(ser_children | wc -l)" -eq "$(echo "$kids" | wc -l)" ] || fail "killed children were not restarted"
+wait_port tcp "$PT" 5 || fail "TLS port closed after the restart"
+all_subjects_are second "from workers restarted after the reload"
+ok "workers restarted after a reload serve the reloaded certificate"
 stop_ser
