@@ -55,6 +55,7 @@ ConnTable* ConnTable::create(Shm& shm, uint32_t capacity)
         gens[i] = 1;
     }
     t->free_head_ = 0;
+    t->free_tail_ = static_cast<int32_t>(capacity - 1);
     return t;
 }
 
@@ -80,6 +81,8 @@ uint32_t ConnTable::add(const TcpConnRecord& in)
     int32_t slot = free_head_;
     TcpConnRecord* r = &recs_[slot];
     free_head_ = r->next_;
+    if (free_head_ < 0)
+        free_tail_ = -1;
     *r = in;
     if (r->state == ConnState::Free)
         r->state = ConnState::Connecting;
@@ -102,9 +105,14 @@ void ConnTable::unlink(int32_t slot, const LockGuard& g)
         *p = r->next_;
     r->state = ConnState::Free;
     r->id = 0;
-    r->next_ = free_head_;
-    free_head_ = slot;
-    // 12 bits of generation: an id comes back only after 4095 reuses of its slot.
+    r->next_ = -1;
+    if (free_tail_ >= 0)
+        recs_[free_tail_].next_ = slot;
+    else
+        free_head_ = slot;
+    free_tail_ = slot;
+    // FIFO reuse and 12 bits of generation: an id comes back only after
+    // 4095 × capacity connections, so a stale i= alias finds nothing.
     gen_[slot] = static_cast<uint16_t>(gen_[slot] % 4095 + 1);
     used_--;
 }

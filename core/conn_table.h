@@ -26,7 +26,7 @@ struct TcpConnRecord {
     int16_t owner = -1;              // tcp worker index
     SockAddr local, remote;
     char host[128] = "";             // outgoing TLS: the name the peer was verified for
-    int64_t created_ms = 0, last_active_ms = 0;   // CLOCK_REALTIME milliseconds
+    int64_t created_ms = 0, last_active_ms = 0;   // wall clock (CLOCK_REALTIME) milliseconds
     uint64_t bytes_in = 0, bytes_out = 0, msgs_in = 0, msgs_out = 0;
     char tls_version[16] = "";
     char tls_cipher[64] = "";
@@ -83,6 +83,7 @@ private:
     uint32_t used_ = 0;
     uint32_t nbuckets_ = 0;
     int32_t free_head_ = -1;
+    int32_t free_tail_ = -1;          // freed slots go to the tail: ids recur as late as possible
     uint16_t* gen_ = nullptr;         // per slot generation, so ids are not reused at once
     TcpConnRecord* recs_ = nullptr;
     int32_t* buckets_ = nullptr;

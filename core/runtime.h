@@ -58,6 +58,10 @@ struct Runtime {
     int udp_send_fd(const ListenAddr* from, int family) const;
 };
 
+// Milliseconds of CLOCK_MONOTONIC: for deadlines and intervals (a clock step
+// neither fires nor stretches a timeout).
 int64_t now_ms();
+// Milliseconds since the epoch: for timestamps shown to people (tcp.list).
+int64_t wall_ms();
 
 }  // namespace ser

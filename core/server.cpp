@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,12 +170,31 @@ void stop_children(std::vector<Child>& kids)
         }
 }
 
+// Raises the descriptor limit to its hard maximum; warns when a worker could
+// still run out before the connection table is full.
+void raise_fd_limit(const Config& cfg)
+{
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t need = static_cast<rlim_t>(cfg.tcp_max_connections) + 256;
+    if (rl.rlim_cur < need)
+        LOG_WARN("tcp_max_connections=%d but a process may open only %llu files: connections beyond that are "
+                 "refused; raise the limit (ulimit -n, LimitNOFILE=)", cfg.tcp_max_connections,
+                 static_cast<unsigned long long>(rl.rlim_cur));
+}
+
 }  // namespace
 
 int run_server(const Config& cfg, const Options& opt)
 {
     bool to_stderr = opt.log_stderr || cfg.log_stderror;
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
+    raise_fd_limit(cfg);
     Runtime rt;
     std::string err = rt.setup(cfg, opt.shm_mb);
     if (err.empty())

@@ -96,7 +96,7 @@ StreamConn* TcpWorker::add_conn(int fd, Proto proto, const SockAddr& local, cons
     rec.owner = static_cast<int16_t>(index_);
     rec.local = local;
     rec.remote = remote;
-    rec.created_ms = rec.last_active_ms = now_ms();
+    rec.created_ms = rec.last_active_ms = wall_ms();
     uint32_t id = rt_.conns->add(rec);
     if (id == 0) {
         rt_.stats->tcp_refused_full.fetch_add(1, std::memory_order_relaxed);
@@ -110,7 +110,7 @@ StreamConn* TcpWorker::add_conn(int fd, Proto proto, const SockAddr& local, cons
     c->local = local;
     c->remote = remote;
     c->outgoing = outgoing;
-    c->created_ms = c->last_active_ms = rec.created_ms;
+    c->created_ms = c->last_active_ms = now_ms();
     epoll_event ev{EPOLLIN | EPOLLRDHUP | (outgoing ? EPOLLOUT : 0u), {.u64 = kConn | id}};
     c->want_write = outgoing;
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
@@ -221,7 +221,7 @@ void TcpWorker::read_conn(StreamConn& c)
             c.last_active_ms = now_ms();
             rt_.conns->update(c.id, [&](TcpConnRecord& rec) {
                 rec.bytes_in += r.bytes;
-                rec.last_active_ms = c.last_active_ms;
+                rec.last_active_ms = wall_ms();
             });
             frame_conn(c);
             continue;

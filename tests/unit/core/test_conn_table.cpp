@@ -15,6 +15,7 @@ class ConnTableTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(addFindRemove);
     CPPUNIT_TEST(fullTableRefuses);
     CPPUNIT_TEST(idsAreNotReusedAtOnce);
+    CPPUNIT_TEST(freedSlotsAreReusedLast);
     CPPUNIT_TEST(purgeOwner);
     CPPUNIT_TEST(sharedAcrossFork);
     CPPUNIT_TEST(lockSurvivesDeadHolder);
@@ -72,6 +73,23 @@ public:
         CPPUNIT_ASSERT(b != 0 && b != a);
         CPPUNIT_ASSERT(!t->get(a));   // a stale id finds nothing, not the new connection
         CPPUNIT_ASSERT(t->get(b));
+    }
+
+    void freedSlotsAreReusedLast()
+    {
+        auto shm = Shm::create(1 << 20);
+        ConnTable* t = ConnTable::create(*shm, 4);
+        uint32_t a = t->add(rec("10.0.0.1", 1, 0));
+        t->remove(a);
+        // Churn through the other slots: a's slot comes back only after them.
+        for (int i = 0; i < 3; i++) {
+            uint32_t x = t->add(rec("10.0.0.1", static_cast<uint16_t>(10 + i), 0));
+            CPPUNIT_ASSERT((x & 0xfffff) != (a & 0xfffff));
+        }
+        uint32_t again = t->add(rec("10.0.0.1", 20, 0));
+        CPPUNIT_ASSERT_EQUAL(a & 0xfffff, again & 0xfffff);
+        CPPUNIT_ASSERT(again != a);
+        CPPUNIT_ASSERT_EQUAL(0u, t->add(rec("10.0.0.1", 21, 0)));
     }
 
     void purgeOwner()
