@@ -46,8 +46,10 @@ void RobustMutex::lock()
 {
     int rc = pthread_mutex_lock(&m_);
     if (rc == EOWNERDEAD) {
-        // The previous holder died inside its critical section. Table updates
-        // are single-record writes, so the data is usable; take the lock over.
+        // The previous holder died inside its critical section. Take the lock
+        // over rather than stop every process. The sections are a few stores
+        // long; a death inside add() or unlink() can at worst leave one slot
+        // off the free list (capacity shrinks by one) — counted in this log line.
         LOG_WARN("shared lock recovered from a process that died holding it");
         pthread_mutex_consistent(&m_);
     } else if (rc != 0) {
