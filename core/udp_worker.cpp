@@ -24,6 +24,10 @@ int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& 
     ri.proto = Proto::Udp;
     ri.dst = la.addr;
     ri.listener = &la;
+    // poll, then read until the socket is empty: under load one wake-up
+    // serves several datagrams. (A blocking recvfrom per datagram saves the
+    // poll and the empty read but wakes once per datagram; measured with
+    // bench/cpu_per_msg.sh udp 1000 20000: 10.8 us/msg against 9.4.)
     pollfd pfd{fd, POLLIN, 0};
     while (!stop) {
         int pr = poll(&pfd, 1, 500);
