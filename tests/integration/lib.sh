@@ -4,7 +4,7 @@
 #
 #   start_ser CFG            start ser -D -E -f CFG; waits until its ports listen
 #   stop_ser                 SIGTERM by PID; fails if it or a child outlives 5 s
-#   free_port                print a currently unused port (TCP and UDP) in 20000-39999
+#   free_port [BASE SPAN]    print a currently unused port (TCP and UDP), default 20000-39999
 #   wait_port PROTO PORT [S] wait (bounded) until PROTO (tcp|udp) PORT is bound
 #   bg_start NAME CMD...     start a peer in the background, remembered for clean-up
 #   fail MSG                 print and exit 1
@@ -35,14 +35,15 @@ port_in_use() {
     ss -Htanu 2>/dev/null | awk '{print $5}' | grep -q "[:.]$1\$"
 }
 
-free_port() {
+free_port() { # [BASE SPAN]: a port in BASE..BASE+SPAN-1 (default 20000-39999)
+    _base=${1:-20000} _span=${2:-20000}
     i=0
     while [ $i -lt 200 ]; do
-        p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 ))
+        p=$(( _base + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % _span ))
         if ! port_in_use "$p"; then echo "$p"; return 0; fi
         i=$((i+1))
     done
-    fail "no free port found"
+    fail "no free port found in $_base..$((_base + _span - 1))"
 }
 
 wait_port() {

@@ -3,6 +3,7 @@
 #
 #   sipp_setup PROTO CHILDREN     write $T/ser.cfg, start the uas and ser
 #   sipp_run RATE CALLS [NAME]    run the uac; prints its summary; sets SIPP_OK / SIPP_FAILED
+#   sipp_all_ok CALLS             fail unless the last run completed CALLS calls, none failed
 
 sipp_setup() {
     proto=$1 children=$2
@@ -43,4 +44,10 @@ sipp_run() {
     SIPP_OK=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="SuccessfulCall(C)") c=i} END{print $c+0}' "$T/$name.csv")
     SIPP_FAILED=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="FailedCall(C)") c=i} END{print $c+0}' "$T/$name.csv")
     echo "$name: rate $rate/s, $calls calls: $SIPP_OK successful, $SIPP_FAILED failed (sipp rc $SIPP_RC)"
+}
+
+sipp_all_ok() {
+    [ "$SIPP_RC" -eq 0 ] || fail "sipp exited with $SIPP_RC"
+    [ "$SIPP_OK" -eq "$1" ] || fail "expected $1 successful calls, got $SIPP_OK"
+    [ "$SIPP_FAILED" -eq 0 ] || fail "$SIPP_FAILED calls failed"
 }

@@ -32,6 +32,6 @@ ok_during=$(sed -n 's/.*: \([0-9]*\) successful, \([0-9]*\) failed.*/\1/p' "$T/d
 [ "${ok_during:-0}" -ge 990 ] || fail "only ${ok_during:-0} of 1000 calls succeeded while a receiver was killed"
 
 sipp_run 200 1000 after
-[ "$SIPP_OK" -eq 1000 ] && [ "$SIPP_FAILED" -eq 0 ] || fail "calls after the restart failed"
+sipp_all_ok 1000
 stop_ser
 ok "calls keep succeeding after a receiver restart; SIGTERM left no child behind"

@@ -8,9 +8,7 @@ command -v sipp >/dev/null || { echo "sipp not installed"; exit 77; }
 
 sipp_setup udp 2
 sipp_run 500 5000
-[ "$SIPP_RC" -eq 0 ] || fail "sipp exited with $SIPP_RC"
-[ "$SIPP_OK" -eq 5000 ] || fail "expected 5000 successful calls, got $SIPP_OK"
-[ "$SIPP_FAILED" -eq 0 ] || fail "$SIPP_FAILED calls failed"
+sipp_all_ok 5000
 kill -0 "$SER_PID" || fail "ser died"
 stop_ser
 ok "5000/5000 calls through ser over udp at 500 calls/s"

@@ -266,12 +266,4 @@ log_wait() {
     return 1
 }
 
-free_port_low() {
-    _i=0
-    while [ $_i -lt 200 ]; do
-        _p=$(( 6000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 4000 ))
-        if ! port_in_use "$_p"; then echo "$_p"; return 0; fi
-        _i=$((_i+1))
-    done
-    fail "no free port found in 6000-9999"
-}
+free_port_low() { free_port 6000 4000; }
