@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <chrono>
 #include <cstring>
+#include <unordered_map>
 #include <functional>
 
 namespace ser {
@@ -104,11 +106,21 @@ std::optional<SockAddr> SockAddr::from_numeric(std::string_view ip, uint16_t por
     return std::nullopt;
 }
 
-std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family)
+namespace {
+
+// Names resolved by this process, kept for a while: getaddrinfo blocks the
+// event loop, and a script that forwards to a name would otherwise ask DNS
+// for every message. Bounded; a failure is remembered too, for less time.
+struct CachedName {
+    std::optional<SockAddr> addr;   // port 0
+    std::chrono::steady_clock::time_point expires;
+};
+constexpr size_t kMaxCachedNames = 512;
+constexpr auto kNameTtl = std::chrono::seconds(60);
+constexpr auto kFailureTtl = std::chrono::seconds(10);
+
+std::optional<SockAddr> lookup(const std::string& h, int family)
 {
-    if (auto a = SockAddr::from_numeric(host, port))
-        return a;
-    std::string h(host);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
@@ -121,8 +133,31 @@ std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int f
     SockAddr a;
     std::memcpy(&a.ss, pick->ai_addr, pick->ai_addrlen);
     a.len = pick->ai_addrlen;
-    a.set_port(port);
+    a.set_port(0);
     freeaddrinfo(res);
+    return a;
+}
+
+}  // namespace
+
+std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family)
+{
+    if (auto a = SockAddr::from_numeric(host, port))
+        return a;
+    static std::unordered_map<std::string, CachedName> cache;
+    std::string key = std::string(host) + "|" + std::to_string(family);
+    auto now = std::chrono::steady_clock::now();
+    auto it = cache.find(key);
+    if (it == cache.end() || it->second.expires <= now) {
+        if (cache.size() >= kMaxCachedNames)
+            cache.clear();
+        auto a = lookup(std::string(host), family);
+        it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtl : kFailureTtl)}).first;
+    }
+    if (!it->second.addr)
+        return std::nullopt;
+    SockAddr a = *it->second.addr;
+    a.set_port(port);
     return a;
 }
 
