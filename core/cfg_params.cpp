@@ -392,6 +392,9 @@ void apply_param(const Assign& a, Ctx ctx, ParamTargets t, const CheckOptions& o
             continue;
         if (p.ctx & bit) {
             p.set(a, t, opt, d);
+            // Later checks of TLS files report at the line that named them.
+            if (t.tls && a.name.compare(0, 4, "tls_") == 0)
+                t.tls->set_at[a.name] = a.value.loc;
             return;
         }
         any = &p;

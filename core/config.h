@@ -6,6 +6,7 @@
 #include "proto.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct TlsParams {
     bool require_certificate = false;
     int handshake_timeout = 120;   // seconds
     int send_timeout = 120;        // seconds
+    std::map<std::string, cfg::Loc, std::less<>> set_at;   // where each parameter was given
 };
 
 // tls_domain[addr:port] (server side) or tls_client_domain[addr:port].

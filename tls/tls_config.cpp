@@ -23,6 +23,17 @@ using tls::drain_errors;
 struct Where {
     Loc loc;
     std::string what;   // "tls_domain[1.2.3.4:5061]" or "default TLS domain"
+    const TlsParams* params = nullptr;
+    // Where `param` was given (the block, or the listener, when it is a default).
+    const Loc& at(std::string_view param) const
+    {
+        if (params) {
+            auto it = params->set_at.find(param);
+            if (it != params->set_at.end())
+                return it->second;
+        }
+        return loc;
+    }
 };
 
 bool load_cert(const std::string& path, const Where& w, const char* param, Diags& d, tls::X509Ptr& out)
@@ -30,12 +41,12 @@ bool load_cert(const std::string& path, const Where& w, const char* param, Diags
     ERR_clear_error();
     auto bio = tls::open_pem(path);
     if (!bio) {
-        d.error(w.loc, w.what + ": " + param + " \"" + path + "\" cannot be read: " + std::strerror(errno));
+        d.error(w.at(param), w.what + ": " + param + " \"" + path + "\" cannot be read: " + std::strerror(errno));
         return false;
     }
     out.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!out) {
-        d.error(w.loc, w.what + ": " + param + " \"" + path + "\" holds no PEM certificate (" + drain_errors() + ")");
+        d.error(w.at(param), w.what + ": " + param + " \"" + path + "\" holds no PEM certificate (" + drain_errors() + ")");
         return false;
     }
     return true;
@@ -46,24 +57,24 @@ void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
     ERR_clear_error();
     auto bio = tls::open_pem(p.private_key);
     if (!bio) {
-        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" cannot be read: " + std::strerror(errno));
+        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" cannot be read: " + std::strerror(errno));
         return;
     }
     // A passphrase callback that refuses: ser never prompts, and an encrypted key is a clear error.
     tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
     if (!key) {
-        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key +
+        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key +
                            "\" holds no usable PEM private key (encrypted keys are not supported): " + drain_errors());
         return;
     }
     if (cert && X509_check_private_key(cert, key.get()) != 1) {
         drain_errors();
-        d.error(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
+        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
                            p.certificate + "\"");
     }
     struct stat st;
     if (stat(p.private_key.c_str(), &st) == 0 && (st.st_mode & 077))
-        d.warning(w.loc, w.what + ": tls_private_key \"" + p.private_key + "\" is readable by group or others (mode " +
+        d.warning(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" is readable by group or others (mode " +
                              std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
                              std::to_string(st.st_mode & 7) + "); chmod 600 it");
 }
@@ -73,7 +84,7 @@ void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
     ERR_clear_error();
     auto bio = tls::open_pem(p.ca_list);
     if (!bio) {
-        d.error(w.loc, w.what + ": tls_ca_list \"" + p.ca_list + "\" cannot be read: " + std::strerror(errno));
+        d.error(w.at("tls_ca_list"), w.what + ": tls_ca_list \"" + p.ca_list + "\" cannot be read: " + std::strerror(errno));
         return;
     }
     int n = 0;
@@ -81,7 +92,7 @@ void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
         n++;
     ERR_clear_error();  // the read past the last certificate always leaves an error
     if (n == 0)
-        d.error(w.loc, w.what + ": tls_ca_list \"" + p.ca_list + "\" holds no PEM certificate");
+        d.error(w.at("tls_ca_list"), w.what + ": tls_ca_list \"" + p.ca_list + "\" holds no PEM certificate");
 }
 
 void check_crl(const TlsParams& p, const Where& w, Diags& d)
@@ -89,14 +100,14 @@ void check_crl(const TlsParams& p, const Where& w, Diags& d)
     ERR_clear_error();
     auto bio = tls::open_pem(p.crl);
     if (!bio) {
-        d.error(w.loc, w.what + ": tls_crl \"" + p.crl + "\" cannot be read: " + std::strerror(errno));
+        d.error(w.at("tls_crl"), w.what + ": tls_crl \"" + p.crl + "\" cannot be read: " + std::strerror(errno));
         return;
     }
     tls::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
     if (!crl)
-        d.error(w.loc, w.what + ": tls_crl \"" + p.crl + "\" holds no PEM CRL (" + drain_errors() + ")");
+        d.error(w.at("tls_crl"), w.what + ": tls_crl \"" + p.crl + "\" holds no PEM CRL (" + drain_errors() + ")");
     else if (p.ca_list.empty())
-        d.warning(w.loc, w.what + ": tls_crl without tls_ca_list: nothing can be checked against it");
+        d.warning(w.at("tls_crl"), w.what + ": tls_crl without tls_ca_list: nothing can be checked against it");
 }
 
 void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
@@ -109,7 +120,7 @@ void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
         return;
     if (SSL_CTX_set_cipher_list(ctx.get(), p.ciphers_list.c_str()) != 1) {
         drain_errors();
-        d.error(w.loc, w.what + ": tls_ciphers_list \"" + p.ciphers_list +
+        d.error(w.at("tls_ciphers_list"), w.what + ": tls_ciphers_list \"" + p.ciphers_list +
                            "\" selects no cipher OpenSSL knows (see: openssl ciphers -v 'LIST')");
     }
 }
@@ -118,9 +129,9 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
 {
     check_ciphers(p, w, d);
     if (p.require_certificate && !p.verify)
-        d.warning(w.loc, w.what + ": tls_require_certificate=1 has no effect without tls_verify=1");
+        d.warning(w.at("tls_require_certificate"), w.what + ": tls_require_certificate=1 has no effect without tls_verify=1");
     if (p.verify && p.ca_list.empty())
-        d.warning(w.loc, w.what + ": tls_verify=1 without tls_ca_list: no peer certificate can verify");
+        d.warning(w.at("tls_verify"), w.what + ": tls_verify=1 without tls_ca_list: no peer certificate can verify");
     if (!opt.check_files)
         return;
     tls::X509Ptr cert;
@@ -157,9 +168,9 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
             if (l.proto == Proto::Tls && !covered.count({l.addr, l.port}))
                 default_used = true;
     if (default_used)
-        check_domain(cfg.tls, Where{first_listen, "default TLS domain"}, true, opt, d);
+        check_domain(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls}, true, opt, d);
     else
-        check_ciphers(cfg.tls, Where{first_listen, "default TLS domain"}, d);
+        check_ciphers(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls}, d);
     for (const auto& dom : cfg.tls_domains) {
         std::string name = std::string(dom.client ? "tls_client_domain[" : "tls_domain[") + dom.addr + ":" +
                            std::to_string(dom.port) + "]";
@@ -169,7 +180,7 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
         if (dom.client && p.certificate == cfg.tls.certificate && p.certificate == cfg.dir + "cert.pem" &&
             access(p.certificate.c_str(), R_OK) != 0)
             p.certificate.clear();
-        check_domain(p, Where{dom.loc, name}, need, opt, d);
+        check_domain(p, Where{dom.loc, name, &p}, need, opt, d);
     }
 }
 
