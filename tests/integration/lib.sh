@@ -8,6 +8,11 @@
 #   wait_port PROTO PORT [S] wait (bounded) until PROTO (tcp|udp) PORT is bound
 #   bg_start NAME CMD...     start a peer in the background, remembered for clean-up
 #   fail MSG                 print and exit 1
+#   sip_options RURI CALLID [VIA_PROTO]  print an OPTIONS request (CRLF, Content-Length: 0,
+#                            Via 127.0.0.1:9;rport); keep it in a file or pipe it:
+#                            $(...) would strip its final LF. VIA_PROTO defaults to TLS.
+#   options_cfg FILE ACTION  write a config: globals from stdin, then a route that
+#                            answers OPTIONS for itself with 200 and runs ACTION otherwise
 
 set -u
 : "${SER_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/ser}"
@@ -92,4 +97,13 @@ bg_start() {
     "$@" >"$T/$name.log" 2>&1 &
     BG_PIDS="$BG_PIDS $!"
     eval "PID_$name=$!"
+}
+
+sip_options() {
+    printf 'OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:9;rport;branch=z9hG4bK-%s\r\nFrom: <sip:tester@127.0.0.1>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
+        "$1" "${3:-TLS}" "$2" "$2" "$1" "$2"
+}
+
+options_cfg() {
+    { cat; printf 'route {\n    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };\n    %s\n}\n' "$2"; } >"$1"
 }

@@ -6,15 +6,11 @@
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 
 P=$(free_port)
-cat >"$T/ser.cfg" <<CFG
+options_cfg "$T/ser.cfg" "drop;" <<CFG
 debug=3
 children=1
 tcp_children=1
 listen=tcp:127.0.0.1:$P
-route {
-    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };
-    drop;
-}
 CFG
 # A hard limit of 48 descriptors for ser (ulimit -n in sh sets both limits).
 sh -c "ulimit -n 48; exec \"$SER_BIN\" -D -E -f \"$T/ser.cfg\"" >"$T/ser.log" 2>&1 &
@@ -40,8 +36,7 @@ lines=$(grep -c 'not accepting for 500 ms' "$T/ser.log")
 [ "$lines" -lt 20 ] || fail "$lines log lines about accept in ~2 s"
 for c in $clients; do kill "$c" 2>/dev/null; done
 wait $clients 2>/dev/null
-reply=$(printf 'OPTIONS sip:ping@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-fd\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: fd\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' "$P" \
-    | timeout 10 socat -t 3 -T 3 - "TCP:127.0.0.1:$P")
+reply=$(sip_options "sip:ping@127.0.0.1:$P" fd TCP | timeout 10 socat -t 3 -T 3 - "TCP:127.0.0.1:$P")
 echo "$reply" | head -n 1 | grep -q '^SIP/2.0 200' || fail "ser does not serve again after the clients left"
 stop_ser
 ok "out of descriptors: $used ticks, $lines log lines, then serving again"

@@ -7,23 +7,17 @@
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 
 P=$(free_port)
-cat >"$T/ser.cfg" <<CFG
+options_cfg "$T/ser.cfg" "drop;" <<CFG
 debug=3
 children=1
 tcp_children=1
 tcp_max_connections=2
 tcp_connection_lifetime=2
 listen=tcp:127.0.0.1:$P
-route {
-    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };
-    drop;
-}
 CFG
 start_ser "$T/ser.cfg"
 
-options() {
-    printf 'OPTIONS sip:ping@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-%s\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' "$P" "$1" "$1"
-}
+options() { sip_options "sip:ping@127.0.0.1:$P" "$1" TCP; }
 
 # Two idle connections fill the table.
 mkfifo "$T/in1" "$T/in2" "$T/in3"

@@ -7,7 +7,7 @@
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 
 P=$(free_port); SINK=$(free_port)
-cat >"$T/ser.cfg" <<CFG
+options_cfg "$T/ser.cfg" "forward_tcp(127.0.0.1, $SINK);" <<CFG
 debug=3
 children=1
 tcp_children=1
@@ -15,10 +15,6 @@ tcp_max_write_queue=65536
 tcp_send_timeout=5
 listen=udp:127.0.0.1:$P
 listen=tcp:127.0.0.1:$P
-route {
-    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };
-    forward_tcp(127.0.0.1, $SINK);
-}
 CFG
 # The sink accepts one connection and hands it to a process that never reads.
 bg_start sink socat -u "TCP-LISTEN:$SINK,bind=127.0.0.1,reuseaddr,rcvbuf=4096" "SYSTEM:sleep 60"
@@ -38,8 +34,7 @@ ok "a peer that stopped reading was closed once 64 KB were queued for it ($i mes
 worker=$(ser_children | tail -n 1)
 rss=$(awk '/^VmRSS:/{print $2}' "/proc/$worker/status")
 [ "$rss" -lt 65536 ] || fail "worker RSS ${rss} kB: memory grew"
-reply=$(printf 'OPTIONS sip:ping@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-ok\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: alive\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' "$P" \
-    | timeout 5 socat -T 2 - "UDP:127.0.0.1:$P")
+reply=$(sip_options "sip:ping@127.0.0.1:$P" alive UDP | timeout 5 socat -T 2 - "UDP:127.0.0.1:$P")
 echo "$reply" | grep -q '^SIP/2.0 200' || fail "ser does not answer after closing the stalled peer"
 ok "ser still answers; worker RSS ${rss} kB"
 

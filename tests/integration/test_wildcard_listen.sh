@@ -18,13 +18,9 @@ for n in $A $B; do ip -n $n link set lo up; done
 ip -n $A link set va$$ up; ip -n $B link set vb$$ up
 
 P=$(free_port); S=$(free_port)
-cat >"$T/ser.cfg" <<CFG
+options_cfg "$T/ser.cfg" "forward(10.77.0.2, $S);" <<CFG
 children=1
 listen=udp:0.0.0.0:$P
-route {
-    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };
-    forward(10.77.0.2, $S);
-}
 CFG
 ip netns exec $B socat -u UDP-RECV:$S,bind=10.77.0.2 OPEN:$T/sink,creat,append &
 BG_PIDS="$BG_PIDS $!"

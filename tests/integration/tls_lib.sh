@@ -14,8 +14,7 @@
 #   write_tls_cfg CFG UDP TLS FWD   ser.cfg with listen=udp/tls on 127.0.0.1, the TLS
 #                               parameters read from stdin, and a route that answers
 #                               OPTIONS for itself with 200 and forwards the rest to FWD (UDP)
-#   sip_options RURI CALLID [VIA_PROTO]   print an OPTIONS request (CRLF, Content-Length: 0);
-#                               keep it in a file: $(...) would strip its final LF
+#   sip_options (in lib.sh)    an OPTIONS request; VIA_PROTO defaults to TLS here
 #
 #   tls_open NAME FD ARGS...    openssl s_client -ign_eof ARGS, stdin from a FIFO held open
 #                               on FD, output to $T/NAME.out; NAME: letters, digits and _.
@@ -142,15 +141,7 @@ write_tls_cfg() {
         printf 'debug=3\nchildren=1\ntcp_children=2\n'
         printf 'listen=udp:127.0.0.1:%s\nlisten=tls:127.0.0.1:%s\n' "$_udp" "$_tls"
         cat
-        printf 'route {\n'
-        printf '    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };\n'
-        printf '    forward(127.0.0.1, %s);\n}\n' "$_fwd"
-    } >"$_cfg"
-}
-
-sip_options() {
-    printf 'OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:9;rport;branch=z9hG4bK-%s\r\nFrom: <sip:tester@127.0.0.1>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
-        "$1" "${3:-TLS}" "$2" "$2" "$1" "$2"
+    } | options_cfg "$_cfg" "forward(127.0.0.1, $_fwd);"
 }
 
 # ---- s_client sessions ----------------------------------------------------
