@@ -8,6 +8,11 @@
 
 include Makefile.defs
 
+# Build in parallel by default (make -jN on the command line still wins).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 CORE_SRC   := $(sort $(wildcard core/*.cpp))
 SERIAL_SRC := $(sort $(wildcard serial/*.cpp))
 TLS_SRC    := $(if $(filter 1,$(TLS)),$(sort $(wildcard tls/*.cpp)),$(wildcard tls/stub/*.cpp))
@@ -26,10 +31,9 @@ TEST_OBJ := $(call obj,$(TEST_SRC))
 
 SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
-DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all run test unit-test check-deps install clean bench
-all: $(DEPS_OK) ser
+.PHONY: all deps run test unit-test install clean bench
+all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
 ser: $(SER)
@@ -41,19 +45,19 @@ $(SER): $(LIB_OBJ) $(MAIN_OBJ)
 $(SER_TEST): $(LIB_OBJ) $(TEST_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcppunit
 
-$(BUILD)/%.o: %.cpp | $(GEN)/cfg.tab.hh
+$(BUILD)/%.o: %.cpp | $(GEN)/cfg.tab.hh deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(GEN)/%.o: $(GEN)/%.cc
+$(GEN)/%.o: $(GEN)/%.cc | deps
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
 # Bison writes the parser and its header in one run; the grouped target says so.
-$(GEN)/cfg.tab.cc $(GEN)/cfg.tab.hh &: cfg.y
+$(GEN)/cfg.tab.cc $(GEN)/cfg.tab.hh &: cfg.y | deps
 	@mkdir -p $(GEN)
 	$(BISON) -Wall -Werror -o $(GEN)/cfg.tab.cc --header=$(GEN)/cfg.tab.hh cfg.y
 
-$(GEN)/cfg.lex.cc: cfg.lex $(GEN)/cfg.tab.hh
+$(GEN)/cfg.lex.cc: cfg.lex $(GEN)/cfg.tab.hh | deps
 	@mkdir -p $(GEN)
 	$(FLEX) -o $@ cfg.lex
 
@@ -72,25 +76,22 @@ $(GEN)/default_cfg.cc: $(DEFAULT_CFG)
 	   echo 'std::string default_cfg_name() { return "$(DEFAULT_CFG)"; }'; \
 	   echo '}'; } > $@
 
-# Install missing system packages once per build directory (tools/install-deps.sh).
-$(DEPS_OK): tools/install-deps.sh
-	@mkdir -p $(BUILD)
-	@tools/install-deps.sh $(if $(filter test,$(MAKECMDGOALS)),,--build)
-	@touch $@
+# Missing system packages are installed before anything is compiled: every
+# compile step waits for `deps` (order-only, so it never forces a rebuild).
+# `make test` and `make bench` install the test peers as well.
+deps:
+	@tools/install-deps.sh $(if $(filter test unit-test bench,$(MAKECMDGOALS)),,--build)
 
-check-deps:
-	@tools/install-deps.sh
-
-run: $(DEPS_OK) ser
+run: ser | deps
 	tools/run-default.sh $(SER)
 
-unit-test: check-deps $(SER_TEST)
+unit-test: $(SER_TEST) | deps
 	$(SER_TEST)
 
-test: check-deps ser $(SER_TEST)
+test: ser $(SER_TEST) | deps
 	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) tests/run.sh
 
-bench: check-deps ser
+bench: ser | deps
 	SER_BIN=$(abspath $(SER)) bench/run.sh
 
 install: ser
