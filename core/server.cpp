@@ -67,6 +67,9 @@ bool spawn(Runtime& rt, Child& ch)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)   // main died before the line above took effect
             _exit(0);
+        // Ctrl-C reaches the whole process group; stopping is main's call,
+        // and main stops its children with SIGTERM.
+        signal(SIGINT, SIG_IGN);
         g_stop = 0;
         _exit(run_child(rt, ch.spec, g_stop, g_hup));
     }
@@ -128,6 +131,10 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
         for (auto& ch : kids) {
             if (ch.pid != pid)
                 continue;
+            if (g_stop) {   // going down anyway: neither an error nor a restart
+                ch.pid = 0;
+                continue;
+            }
             int64_t now = now_ms();
             if (WIFSIGNALED(st))
                 LOG_ERR("%s (pid %d) killed by signal %d; restarting", ch.spec.name().c_str(), pid, WTERMSIG(st));

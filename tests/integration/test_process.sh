@@ -44,6 +44,19 @@ SER_PID=""
 [ -e "$T/ser.pid" ] && fail "pid file not removed"
 ok "SIGINT stopped main and every child in ${ms} ms"
 
+# Ctrl-C in a terminal sends SIGINT to the whole process group: the children
+# leave the stopping to main, which neither reports them as failed nor restarts them.
+setsid "$SER_BIN" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
+SER_PID=$!
+wait_port udp "$P" 5 || fail "udp port not open (process group run)"
+i=0; while [ "$(ser_children | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+/bin/kill -s INT -- "-$SER_PID" || fail "ser is not a process group leader"
+i=0; while running "$SER_PID" && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done
+running "$SER_PID" && fail "main still running 2 s after SIGINT to the group"
+grep -q 'restarting' "$T/ser.log" && fail "SIGINT to the group made main restart children: $(grep restarting "$T/ser.log")"
+SER_PID=""
+ok "SIGINT to the whole process group (Ctrl-C) stops ser cleanly"
+
 cat >"$T/big.cfg" <<CFG
 tcp_max_connections=1000000
 listen=udp:127.0.0.1:$P
