@@ -22,13 +22,15 @@ SER_PID=""
 BG_PIDS=""
 
 cleanup() {
-    for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
+    # Peers first, with what they forked (socat SYSTEM:, sh -c): bg_start puts
+    # each in a process group of its own, ended as a whole.
+    for p in $BG_PIDS; do /bin/kill -TERM -- "-$p" 2>/dev/null; kill "$p" 2>/dev/null; done
     if [ -n "$SER_PID" ] && kill -0 "$SER_PID" 2>/dev/null; then
         kill -TERM "$SER_PID" 2>/dev/null
         i=0; while kill -0 "$SER_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
         kill -KILL "$SER_PID" 2>/dev/null
     fi
-    for p in $BG_PIDS; do kill -KILL "$p" 2>/dev/null; done
+    for p in $BG_PIDS; do /bin/kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -94,7 +96,7 @@ stop_ser() {
 
 bg_start() {
     name=$1; shift
-    "$@" >"$T/$name.log" 2>&1 &
+    setsid "$@" >"$T/$name.log" 2>&1 &
     BG_PIDS="$BG_PIDS $!"
     eval "PID_$name=$!"
 }
