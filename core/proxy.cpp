@@ -169,11 +169,21 @@ bool Proxy::send(const SendTarget& t, std::string_view data)
 void Proxy::on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts* tls)
 {
     MsgContext ctx(buf, ri, tls);
-    sip::ParseResult pr = ctx.parse();
+    // One limit per transport, the same the receivers and framers apply.
+    int max = ri.proto == Proto::Udp ? cfg_.udp_max_msg_size : cfg_.tcp_max_msg_size;
+    sip::ParseResult pr = ctx.parse(static_cast<size_t>(max));
     if (!pr.ok) {
         ++stats_.parse_errors;
         on_bad_message(buf, ri, pr.error);
         return;
+    }
+    if (ctx.discarded_after_body) {
+        // What follows Content-Length never passed the route script: forwarding
+        // it would smuggle a second message past it.
+        ++stats_.discarded_after_body_msgs;
+        stats_.discarded_after_body_bytes += ctx.discarded_after_body;
+        LOG_INFO("%s message from %s: %zu bytes after the Content-Length body discarded",
+                 std::string(proto_name(ri.proto)).c_str(), ri.src.str().c_str(), ctx.discarded_after_body);
     }
     if (ctx.msg.is_request)
         handle_request(ctx);

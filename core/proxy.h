@@ -25,6 +25,9 @@ struct ProxyStats {
     uint64_t dropped = 0;       // messages that ended with nothing sent
     uint64_t parse_errors = 0;  // messages that did not parse
     uint64_t send_errors = 0;   // Sender::send() refusals
+    // Bytes dropped without being forwarded, by reason.
+    uint64_t discarded_after_body_msgs = 0;   // datagrams longer than their Content-Length
+    uint64_t discarded_after_body_bytes = 0;  // the bytes past it (RFC 3261 §18.3)
 };
 
 class Proxy final : public RouteHost {

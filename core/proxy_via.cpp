@@ -192,6 +192,15 @@ std::string_view via_param(std::string_view buf, const sip::Via& v, std::string_
     return {};
 }
 
+// A datagram may leave Content-Length out (the body runs to its end); a
+// stream may not (RFC 3261 §18.3, §20.14): add it when a message without one
+// goes onto a stream, or the next hop cannot tell where the message ends.
+static void add_content_length(const sip::SipMsg& m, Proto to, sip::Edits& e)
+{
+    if (proto_is_stream(to) && m.content_length < 0 && !m.headers.empty())
+        e.insert(m.headers.back().end, "Content-Length: " + std::to_string(m.body.size()) + "\r\n");
+}
+
 bool Proxy::build_request(const MsgContext& ctx, const ListenAddr* out, const Dest& d, std::string& msg) const
 {
     sip::Edits e;
@@ -206,6 +215,7 @@ bool Proxy::build_request(const MsgContext& ctx, const ListenAddr* out, const De
         for (Splice& s : top_via_fixes(ctx, true))
             e.replace(s.start, s.end, std::move(s.text));
     }
+    add_content_length(ctx.msg, d.proto, e);
     return e.apply(ctx.buf, msg);
 }
 
@@ -234,6 +244,7 @@ void Proxy::handle_response(MsgContext& ctx)
         const sip::Header& h = m.headers[top.header_index];
         e.remove(h.start, h.end);
     }
+    add_content_length(m, t.proto, e);
     std::string out;
     if (!e.apply(ctx.buf, out) || !send(t, out)) {
         ++stats_.dropped;

@@ -12,11 +12,14 @@ MsgContext::MsgContext(std::string_view buffer, const RecvInfo& recv, const TlsF
 {
 }
 
-sip::ParseResult MsgContext::parse()
+sip::ParseResult MsgContext::parse(size_t max_msg_size)
 {
-    sip::ParseResult r = sip::parse_message(buf, msg);
+    sip::ParseResult r = sip::parse_message(buf, msg, max_msg_size);
     if (!r.ok)
         return r;
+    // Every view of msg lies before body_end(), so cutting buf keeps them valid.
+    discarded_after_body = buf.size() - msg.body_end();
+    buf = buf.substr(0, msg.body_end());
     removed.assign(msg.headers.size(), false);
     routes.clear();
     for (size_t k = 0; k < msg.headers.size(); ++k) {

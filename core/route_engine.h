@@ -48,7 +48,11 @@ struct MsgContext {
     MsgContext(std::string_view buffer, const RecvInfo& recv, const TlsFacts* tls_facts = nullptr);
 
     // Parses buf into msg and indexes the Route values; false when malformed.
-    sip::ParseResult parse();
+    // A Content-Length above max_msg_size is malformed. Bytes after the body
+    // (a datagram longer than its Content-Length) are cut off buf: they are
+    // no part of this message and are never forwarded (RFC 3261 §18.3);
+    // discarded_after_body says how many there were.
+    sip::ParseResult parse(size_t max_msg_size = SIZE_MAX);
 
     // The Request-URI as the script left it (rewritten or original).
     std::string_view ruri() const { return uri_changed ? std::string_view(new_uri) : msg.uri; }
@@ -68,6 +72,7 @@ struct MsgContext {
     void collect_edits(sip::Edits& e) const;
 
     std::string_view buf;
+    size_t discarded_after_body = 0;
     const RecvInfo& ri;
     const TlsFacts* tls = nullptr;
     sip::SipMsg msg;

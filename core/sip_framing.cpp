@@ -44,8 +44,9 @@ size_t header_end(std::string_view buf)
 }
 
 // Looks at one (possibly folded) header field; when it is Content-Length,
-// checks its value and merges it into found/value. Returns an error or nullptr.
-const char* check_field(std::string_view f, bool& found, uint64_t& value)
+// checks its value (sip_content_length.cpp: the rule datagrams follow too)
+// and merges it into found/value. Returns an error or nullptr.
+const char* check_field(std::string_view f, size_t max, bool& found, uint64_t& value)
 {
     size_t i = 0;
     while (i < f.size() && is_token_char(f[i]))
@@ -57,25 +58,12 @@ const char* check_field(std::string_view f, bool& found, uint64_t& value)
         ++i;
     if (i >= f.size() || f[i] != ':')
         return nullptr;  // not a header line; parse_message() judges it
-    ++i;
-    while (i < f.size() && is_lws(f[i]))
-        ++i;
-    size_t ds = i;
     uint64_t v = 0;
-    bool huge = false;
-    for (; i < f.size() && f[i] >= '0' && f[i] <= '9'; ++i) {
-        if (v > UINT64_MAX / 20)
-            huge = true;  // keep scanning; the size check rejects it
-        else
-            v = v * 10 + static_cast<uint64_t>(f[i] - '0');
+    switch (parse_content_length(f.substr(i + 1), max, v)) {
+    case ClenStatus::Malformed: return "bad Content-Length on stream";
+    case ClenStatus::TooLarge: return kTooLarge;
+    case ClenStatus::Ok: break;
     }
-    size_t de = i;
-    while (i < f.size() && is_lws(f[i]))
-        ++i;
-    if (ds == de || i != f.size())
-        return "bad Content-Length on stream";
-    if (huge)
-        v = UINT64_MAX;
     if (found && v != value)
         return "conflicting Content-Length on stream";
     found = true;
@@ -84,7 +72,7 @@ const char* check_field(std::string_view f, bool& found, uint64_t& value)
 }
 
 // Scans the header fields of block (start line skipped) for Content-Length.
-const char* find_content_length(std::string_view block, bool& found, uint64_t& value)
+const char* find_content_length(std::string_view block, size_t max, bool& found, uint64_t& value)
 {
     size_t pos = block.find('\n');
     pos = pos == npos ? block.size() : pos + 1;
@@ -97,7 +85,7 @@ const char* find_content_length(std::string_view block, bool& found, uint64_t& v
             if (end == npos)
                 end = block.size();
         }
-        if (const char* err = check_field(block.substr(pos, end - pos), found, value))
+        if (const char* err = check_field(block.substr(pos, end - pos), max, found, value))
             return err;
         pos = end + 1;
     }
@@ -124,7 +112,7 @@ Frame next_frame(std::string_view buf, size_t max_msg_size)
         return buf.size() >= max_msg_size ? fail(kTooLarge) : make(FrameStatus::NeedMore, 0);
     bool found = false;
     uint64_t cl = 0;
-    if (const char* err = find_content_length(buf.substr(0, hend), found, cl))
+    if (const char* err = find_content_length(buf.substr(0, hend), max_msg_size - hend, found, cl))
         return fail(err);
     if (!found)
         return fail("missing Content-Length on stream");

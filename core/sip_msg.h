@@ -79,6 +79,10 @@ struct SipMsg {
     size_t headers_end = 0;     // offset just past the empty line
     std::string_view body;
 
+    // Offset just past the body: where the message ends inside the buffer it
+    // was parsed from. Bytes after it (in a datagram) belong to no message.
+    size_t body_end() const { return headers_end + body.size(); }
+
     // Returns the first header of type t, or nullptr. The pointer is valid
     // until headers is modified.
     const Header* find(HdrType t) const;
@@ -93,8 +97,18 @@ struct ParseResult {
 // next_frame()) into out, replacing its contents. Views in out point into buf.
 // Line endings may be CRLF or bare LF (accepted for robustness; RFC 3261 says
 // CRLF). The body is what follows the headers, cut to Content-Length when that
-// is smaller (RFC 3261 §18.3); a shorter body is an error.
-ParseResult parse_message(std::string_view buf, SipMsg& out);
+// is smaller (RFC 3261 §18.3: the bytes after it are not part of the message;
+// body_end() says where it ends); a shorter body is an error, and so is a
+// Content-Length above max_msg_size (the transport's limit).
+ParseResult parse_message(std::string_view buf, SipMsg& out, size_t max_msg_size = SIZE_MAX);
+
+enum class ClenStatus { Ok, Malformed, TooLarge };
+
+// The Content-Length rule of every transport: 1*DIGIT (leading zeros are
+// fine) with optional linear whitespace around it; anything else (a sign,
+// hex, an inner space, an empty value) is Malformed. A value above max is
+// TooLarge however many digits it has: the arithmetic saturates, never wraps.
+ClenStatus parse_content_length(std::string_view value, uint64_t max, uint64_t& out);
 
 // Maps a header name (long or compact form, any case) to its HdrType;
 // names this proxy does not interpret are HdrType::Other.

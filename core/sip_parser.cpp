@@ -5,6 +5,7 @@
 
 #include "sip_uri.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <limits>
@@ -57,7 +58,7 @@ bool parse_uint(std::string_view s, uint64_t max, uint64_t& out)
         if (!is_digit(c))
             return false;
         v = v * 10 + static_cast<uint64_t>(c - '0');
-        if (v > max)  // checked every digit, so v * 10 never overflows
+        if (v > max)  // checked every digit: v * 10 cannot wrap while max < UINT64_MAX / 10
             return false;
     }
     out = v;
@@ -380,6 +381,7 @@ const char* parse_cseq(std::string_view v, SipMsg& m)
 // Per-message bookkeeping of the single-instance headers.
 struct Seen {
     bool from = false, to = false, call_id = false, cseq = false, max_forwards = false;
+    uint64_t max_clen = 0;   // largest Content-Length the transport allows
 };
 
 const char* once(bool& seen, const char* dup_error)
@@ -429,8 +431,11 @@ const char* interpret_header(std::string_view buf, size_t k, SipMsg& m, Seen& se
         m.max_forwards = static_cast<int>(n);
         return nullptr;
     case HdrType::ContentLength:
-        if (!parse_uint(h.value, std::numeric_limits<long>::max(), n))
-            return "bad Content-Length";
+        switch (parse_content_length(h.value, seen.max_clen, n)) {
+        case ClenStatus::Malformed: return "bad Content-Length";
+        case ClenStatus::TooLarge: return "Content-Length over the maximum message size";
+        case ClenStatus::Ok: break;
+        }
         if (m.content_length >= 0 && m.content_length != static_cast<long>(n))
             return "conflicting Content-Length headers";
         m.content_length = static_cast<long>(n);
@@ -440,9 +445,10 @@ const char* interpret_header(std::string_view buf, size_t k, SipMsg& m, Seen& se
     }
 }
 
-const char* interpret_headers(std::string_view buf, SipMsg& m)
+const char* interpret_headers(std::string_view buf, SipMsg& m, size_t max_msg_size)
 {
     Seen seen;
+    seen.max_clen = std::min<uint64_t>(max_msg_size, std::numeric_limits<long>::max());
     for (size_t k = 0; k < m.headers.size(); ++k)
         if (const char* err = interpret_header(buf, k, m, seen))
             return err;
@@ -461,7 +467,7 @@ const char* interpret_headers(std::string_view buf, SipMsg& m)
     return nullptr;
 }
 
-const char* parse_all(std::string_view buf, SipMsg& m)
+const char* parse_all(std::string_view buf, SipMsg& m, size_t max_msg_size)
 {
     size_t pos = 0;
     // RFC 3261 §7.5: CRLFs before the start line are ignored.
@@ -481,7 +487,7 @@ const char* parse_all(std::string_view buf, SipMsg& m)
         return err;
     if ((err = parse_header_block(buf, first.next, m)))
         return err;
-    if ((err = interpret_headers(buf, m)))
+    if ((err = interpret_headers(buf, m, max_msg_size)))
         return err;
     size_t avail = buf.size() - m.headers_end;
     if (m.content_length < 0) {
@@ -496,7 +502,7 @@ const char* parse_all(std::string_view buf, SipMsg& m)
 
 }  // namespace
 
-ParseResult parse_message(std::string_view buf, SipMsg& out)
+ParseResult parse_message(std::string_view buf, SipMsg& out, size_t max_msg_size)
 {
     // Reuse the vectors' capacity across messages; reset everything else.
     std::vector<Header> headers = std::move(out.headers);
@@ -506,7 +512,7 @@ ParseResult parse_message(std::string_view buf, SipMsg& out)
     out = SipMsg{};
     out.headers = std::move(headers);
     out.vias = std::move(vias);
-    if (const char* err = parse_all(buf, out))
+    if (const char* err = parse_all(buf, out, max_msg_size))
         return ParseResult{false, err};
     return ParseResult{true, {}};
 }

@@ -165,6 +165,9 @@ class ProxyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMyself);
     CPPUNIT_TEST(testWildcardListener);
     CPPUNIT_TEST(testStats);
+    CPPUNIT_TEST(testNoSmuggling);
+    CPPUNIT_TEST(testContentLengthOverLimit);
+    CPPUNIT_TEST(testStreamGetsContentLength);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -621,6 +624,57 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint64_t{2}, st.dropped);
         CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st.parse_errors);
         CPPUNIT_ASSERT_EQUAL(uint64_t{0}, st.send_errors);
+    }
+
+    // A datagram with a second request after Content-Length: only the first
+    // leaves, the rest is counted and never forwarded (RFC 3261 §18.3).
+    void testNoSmuggling()
+    {
+        Harness h("route { forward_tcp(10.0.0.2, 5070); }");
+        std::string bye = edit("INVITE sip", "BYE sip", edit("7 INVITE", "8 BYE", edit("call-1", "smuggled")));
+        std::string both = std::string(kInvite) + bye;
+        const auto& s = h.feed(both);
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, s.size());
+        CPPUNIT_ASSERT(!has(h.out(), "BYE"));
+        CPPUNIT_ASSERT(!has(h.out(), "smuggled"));
+        CPPUNIT_ASSERT(h.out().ends_with("Content-Length: 0\r\n\r\n"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.proxy->stats().discarded_after_body_msgs);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{crlf(bye).size()}, h.proxy->stats().discarded_after_body_bytes);
+        // A body within Content-Length stays; only what follows it goes.
+        std::string with_body = edit("Content-Length: 0\n\n", "Content-Length: 3\n\nabcXYZ");
+        h.feed(with_body);
+        CPPUNIT_ASSERT(h.out().ends_with("\r\n\r\nabc"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, h.proxy->stats().discarded_after_body_msgs);
+    }
+
+    // A datagram without Content-Length going onto a stream gets one (else
+    // the next hop would read the next message as this one's body).
+    void testStreamGetsContentLength()
+    {
+        std::string no_clen = edit("Content-Length: 0\n\n", "\nv=0\n");
+        Harness tcp("route { forward_tcp(10.0.0.2, 5070); }");
+        tcp.feed(no_clen);
+        CPPUNIT_ASSERT(tcp.out().ends_with("\r\nContent-Length: 5\r\n\r\nv=0\r\n"));
+        sip::SipMsg parsed;
+        CPPUNIT_ASSERT(sip::parse_message(tcp.out(), parsed).ok);
+        CPPUNIT_ASSERT_EQUAL(5L, parsed.content_length);
+        Harness udp("route { forward(10.0.0.2, 5070); }");
+        udp.feed(no_clen);
+        CPPUNIT_ASSERT(!has(udp.out(), "Content-Length"));   // a datagram stays as it came
+    }
+
+    // Content-Length over the transport's limit: a 400 on UDP, never a wrap.
+    void testContentLengthOverLimit()
+    {
+        Harness h("route { forward(10.0.0.2, 5070); }", "udp_max_msg_size=4096");
+        for (const char* v : {"18446744073709551621", "9223372036854775808", "5000"}) {
+            std::string m = edit("Content-Length: 0\n\n", std::string("Content-Length: ") + v + "\n\nhello");
+            const auto& s = h.feed(m);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(v, size_t{1}, s.size());
+            CPPUNIT_ASSERT_MESSAGE(v, h.out().starts_with("SIP/2.0 400 "));
+            CPPUNIT_ASSERT_MESSAGE(v, has(h.out(), "Content-Length over the maximum message size"));
+            CPPUNIT_ASSERT(s[0].t.dst.str() == "10.0.0.1:5062");   // back to the sender
+        }
     }
 };
 

@@ -407,8 +407,9 @@ public:
         expect_error(variant("CSeq", "CSeq: 1 INVITE x"), "bad CSeq");
         expect_error(variant("Content-Length", "Content-Length: abc"), "bad Content-Length");
         expect_error(variant("Content-Length", "Content-Length: -1"), "bad Content-Length");
+        // Too large is its own reason (and never wraps to a small value).
         expect_error(variant("Content-Length", "Content-Length: 99999999999999999999999"),
-                     "bad Content-Length");
+                     "Content-Length over the maximum message size");
         expect_error(variant("Content-Length", "Content-Length: 0\r\nl: 1") + "x",
                      "conflicting Content-Length headers");
         expect_error(variant("Content-Length", "Content-Length: 10") + "short",
