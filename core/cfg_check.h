@@ -36,6 +36,15 @@ public:
     void error(const Loc& l, std::string m) { add(Diag::Level::Error, l, std::move(m)); }
     void warning(const Loc& l, std::string m) { add(Diag::Level::Warning, l, std::move(m)); }
     void notice(const Loc& l, std::string m) { add(Diag::Level::Notice, l, std::move(m)); }
+    // A warning about a value several blocks inherit from one line: said
+    // once per line (the first warning there that contains `key`).
+    void warning_once(const Loc& l, std::string_view key, std::string m)
+    {
+        for (const Diag& d : list_)
+            if (d.level == Diag::Level::Warning && d.loc.str() == l.str() && d.msg.find(key) != std::string::npos)
+                return;
+        warning(l, std::move(m));
+    }
     std::vector<Diag> take() { return std::move(list_); }
 private:
     void add(Diag::Level lv, const Loc& l, std::string m) { list_.push_back(Diag{lv, l, std::move(m)}); }

@@ -2,6 +2,7 @@
 // every TLS domain in use are readable, the key matches the certificate, the
 // CA list and CRL parse, the cipher list is one OpenSSL accepts.
 #include "cfg_check.h"
+#include "tls_init.h"
 #include "tls_util.h"
 
 #include <sys/stat.h>
@@ -122,7 +123,13 @@ void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
         drain_errors();
         d.error(w.at("tls_ciphers_list"), w.what + ": tls_ciphers_list \"" + p.ciphers_list +
                            "\" selects no cipher OpenSSL knows (see: openssl ciphers -v 'LIST')");
+        return;
     }
+    std::string weak = tls::without_forward_secrecy(ctx.get());
+    if (!weak.empty())
+        d.warning_once(w.at("tls_ciphers_list"), "without forward secrecy",
+                       w.what + ": tls_ciphers_list allows suites without forward secrecy (" + weak +
+                           "): a stolen key decrypts recorded sessions");
 }
 
 void check_domain(const TlsParams& p, const Where& w, bool need_cert, const CheckOptions& opt, Diags& d)

@@ -23,6 +23,12 @@ std::string failed(const std::string& name, const std::string& call)
     return name + ": " + call + " failed" + (why.empty() ? "" : ": " + why);
 }
 
+// ECDHE key exchange with AEAD only (TLS 1.3 suites as OpenSSL has them):
+// forward secret, no CBC. Anything else only when tls_ciphers_list asks.
+constexpr const char* kDefaultCiphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+// The explicit legacy opt-in (TLS 1.0/1.1) has no AEAD: ECDHE with CBC then.
+constexpr const char* kLegacyCiphers = "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:@SECLEVEL=0";
+
 bool set_versions(SSL_CTX* ctx, TlsMethod m)
 {
     int lo = TLS1_2_VERSION, hi = 0;
@@ -35,11 +41,10 @@ bool set_versions(SSL_CTX* ctx, TlsMethod m)
     }
     // TLS 1.0/1.1 sign with SHA-1, which OpenSSL 3 refuses above security level 0:
     // the explicit legacy opt-in has to lower it for that domain alone.
-    if (lo < TLS1_2_VERSION) {
+    if (lo < TLS1_2_VERSION)
         SSL_CTX_set_security_level(ctx, 0);
-        if (!SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0"))
-            return false;
-    }
+    if (!SSL_CTX_set_cipher_list(ctx, lo < TLS1_2_VERSION ? kLegacyCiphers : kDefaultCiphers))
+        return false;
     return SSL_CTX_set_min_proto_version(ctx, lo) && SSL_CTX_set_max_proto_version(ctx, hi);
 }
 
@@ -78,6 +83,23 @@ bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, st
 }
 
 }  // namespace
+
+std::string without_forward_secrecy(const SSL_CTX* ctx)
+{
+    std::string out;
+    STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx);
+    for (int i = 0; list && i < sk_SSL_CIPHER_num(list); i++) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(list, i);
+        int kx = SSL_CIPHER_get_kx_nid(c);
+        // TLS 1.3 suites (kx "any") always use (EC)DHE.
+        if (kx == NID_kx_ecdhe || kx == NID_kx_dhe || kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe_psk ||
+            kx == NID_kx_any)
+            continue;
+        out += out.empty() ? "" : ", ";
+        out += SSL_CIPHER_get_name(c);
+    }
+    return out;
+}
 
 void session_context_of(const std::string& domain_name, unsigned char* out)
 {
@@ -132,8 +154,12 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
         mode = SSL_VERIFY_PEER | (!client && p.require_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     SSL_CTX_set_verify(ctx.get(), mode, nullptr);
     SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    // Renegotiation buys nothing for SIP and costs a server CPU on demand.
-    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+    // Renegotiation buys nothing for SIP and costs a server CPU on demand;
+    // compression leaks plaintext lengths (CRIME). OpenSSL 3 has compression
+    // off already: say so here anyway, so no build option turns it on.
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    if (!client)
+        SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (!client) {
         // Resumed sessions must stay within the domain that verified them.
         unsigned char sid[SSL_MAX_SID_CTX_LENGTH];

@@ -17,7 +17,12 @@ void destroy_tls();
 // sessions never resume across domains. Fills all SSL_MAX_SID_CTX_LENGTH bytes.
 void session_context_of(const std::string& domain_name, unsigned char* out);
 
-// Builds the SSL_CTX of one domain. `client` selects the connecting side.
+// The names of the TLS 1.2-and-older suites of ctx whose key exchange is not
+// ephemeral (no forward secrecy), comma-separated; empty when there is none.
+std::string without_forward_secrecy(const SSL_CTX* ctx);
+
+// Builds the SSL_CTX of one domain. Without tls_ciphers_list it offers only
+// ECDHE with AES-GCM or ChaCha20-Poly1305 on TLS 1.2 (and TLS 1.3's suites). `client` selects the connecting side.
 // On failure returns nullptr and sets `err` ("<name>: SSL_CTX_use_PrivateKey_file(x) failed: ...").
 SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err);
 
