@@ -304,6 +304,8 @@ const Param kParams[] = {
     {"tcp_max_msg_size", G, p_int<&Config::tcp_max_msg_size, 1024, 16777216>},
     {"tcp_connect_timeout", G, p_seconds<&Config::tcp_connect_timeout, 1, 300>},
     {"tcp_send_timeout", G, p_seconds<&Config::tcp_send_timeout, 1, 300>},
+    {"tcp_msg_read_timeout", G, p_seconds<&Config::tcp_msg_read_timeout, 1, 3600>},
+    {"tcp_first_msg_timeout", G, p_seconds<&Config::tcp_first_msg_timeout, 1, 3600>},
     {"tcp_max_write_queue", G, p_int<&Config::tcp_max_write_queue, 4096, 67108864>},
     {"udp_max_msg_size", G, p_int<&Config::udp_max_msg_size, 1024, 65535>},
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},

@@ -103,6 +103,8 @@ struct Config {
     int tcp_max_msg_size = 65535;       // bytes
     int tcp_connect_timeout = 10;       // seconds
     int tcp_send_timeout = 10;          // seconds
+    int tcp_msg_read_timeout = 10;      // seconds from a message's first byte to its last
+    int tcp_first_msg_timeout = 10;     // seconds from accept to the first complete message
     int tcp_max_write_queue = 262144;   // bytes queued per connection
     int udp_max_msg_size = 65535;
     int shm_mem_size = 32;              // MB

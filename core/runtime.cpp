@@ -62,6 +62,52 @@ int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
     return fd;
 }
 
+// Refuses a listen address that another process serves already. Our own
+// sockets carry SO_REUSEPORT (one per receiver or worker), which would let a
+// second server join the same port silently and take part of its traffic:
+// a probe bound without SO_REUSEPORT fails then. TCP probes keep SO_REUSEADDR
+// so the TIME_WAIT connections of a server just restarted do not count. A
+// lock (an abstract unix socket named after the address, held by main and
+// its children) closes the gap between two sers that probe at once.
+std::string claim_address(const ListenAddr& l, std::vector<int>& locks)
+{
+    bool stream = l.proto != Proto::Udp;
+    std::string who = std::string(proto_name(l.proto)) + ":" + l.addr.str();
+    auto in_use = [&] { return who + ": address already in use by another process"; };
+    int lk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (lk < 0)
+        return "socket() for the lock of " + who + " failed: " + std::strerror(errno);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    // TCP and TLS share the TCP port space: one name for both.
+    std::string name = std::string("ser-listen ") + (stream ? "tcp " : "udp ") + l.addr.str();
+    name.resize(std::min(name.size(), sizeof un.sun_path - 1));
+    std::memcpy(un.sun_path + 1, name.data(), name.size());   // sun_path[0] == 0: abstract
+    if (bind(lk, reinterpret_cast<sockaddr*>(&un), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())) != 0) {
+        int e = errno;
+        close(lk);
+        if (e == EADDRINUSE)
+            return in_use();
+        return "bind() of the lock of " + who + " failed: " + std::strerror(e);
+    }
+    locks.push_back(lk);
+    int probe = socket(l.addr.family(), (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return sock_error("socket() for", l);
+    int one = 1;
+    if (stream)
+        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (l.addr.family() == AF_INET6)
+        setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(probe, l.addr.sa(), l.addr.len);
+    int e = errno;
+    close(probe);
+    if (rc == 0)
+        return {};
+    errno = e;
+    return e == EADDRINUSE ? in_use() : sock_error("bind() on", l);
+}
+
 bool is_wildcard(const SockAddr& a)
 {
     std::string ip = a.ip();
@@ -126,6 +172,10 @@ std::string Runtime::setup(const Config& c, int shm_mb)
         if (addrs.empty())
             return l.loc.str() + ": no local address of that family to listen on";
         for (const auto& one : addrs) {
+            // 0.0.0.0 and one of its addresses both listed: one listener.
+            if (std::any_of(listen_addrs.begin(), listen_addrs.end(),
+                            [&](const ListenAddr& o) { return o.proto == l.proto && o.addr == one; }))
+                continue;
             ListenAddr la;
             la.proto = l.proto;
             la.addr = one;
@@ -136,6 +186,10 @@ std::string Runtime::setup(const Config& c, int shm_mb)
     std::string err;
     for (size_t i = 0; i < listen_addrs.size(); i++) {
         const ListenAddr& la = listen_addrs[i];
+        bool served = la.proto == Proto::Udp || (la.proto == Proto::Tcp && !c.disable_tcp) ||
+                      (la.proto == Proto::Tls && !c.disable_tls);
+        if (served && !(err = claim_address(la, listen_locks)).empty())
+            return err;
         if (la.proto == Proto::Udp) {
             UdpListener u{i, {}};
             // One socket per receiver: the kernel hashes each peer onto one of

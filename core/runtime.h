@@ -20,7 +20,7 @@ namespace ser {
 struct SharedStats {
     std::atomic<uint64_t> rcv_requests, rcv_replies, fwd_requests, fwd_replies, local_replies,
         drops, parse_errors, send_errors, tcp_accepted, tcp_refused_full, tcp_closed_errors,
-        chan_drops;
+        chan_drops, tcp_msg_read_timeouts, tcp_first_msg_timeouts;
 };
 
 struct UdpListener {
@@ -47,6 +47,7 @@ struct Runtime {
     std::vector<UdpListener> udp;
     std::vector<StreamListener> streams;
     std::vector<Channel> channels;   // one per tcp worker
+    std::vector<int> listen_locks;   // one per listen address: no second server on it
     int64_t start_ms = 0;
 
     // Shared memory, sockets and channels from `cfg`; on failure returns a

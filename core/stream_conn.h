@@ -39,6 +39,8 @@ struct StreamConn {
     int64_t last_active_ms = 0;
     int64_t stalled_since_ms = 0;            // first failed write with data queued; 0 = flowing
     int64_t deadline_ms = 0;                 // connect / handshake deadline; 0 = none
+    int64_t msg_started_ms = 0;              // first byte of a message still incomplete; 0 = none
+    bool got_msg = false;                    // a complete message arrived (tcp_first_msg_timeout)
 };
 
 }  // namespace ser

@@ -250,6 +250,10 @@ void TcpWorker::frame_conn(StreamConn& c)
         case sip::FrameStatus::NeedMore:
             if (c.rbuf.space_left() == 0)
                 fail(c, true, "message from %s larger than tcp_max_msg_size=%zu", c.remote.str().c_str(), max);
+            // A partial message is on the clock (tcp_msg_read_timeout) from
+            // the read that brought its first byte.
+            if (!c.msg_started_ms)
+                c.msg_started_ms = now_ms();
             return;
         case sip::FrameStatus::Ping:
             // RFC 5626 §4.4.1: a CRLFCRLF ping gets a CRLF pong.
@@ -264,6 +268,8 @@ void TcpWorker::frame_conn(StreamConn& c)
             fail(c, true, "bad stream from %s: %s", c.remote.str().c_str(), f.error.c_str());
             return;
         case sip::FrameStatus::Message: {
+            c.got_msg = true;
+            c.msg_started_ms = 0;   // what is left (if anything) starts the next one
             rt_.conns->update(c.id, [](TcpConnRecord& r) { r.msgs_in++; });
             if (handler_)
                 handler_(data.substr(0, f.length), recv_info(c), c);
@@ -272,6 +278,7 @@ void TcpWorker::frame_conn(StreamConn& c)
         }
         }
     }
+    c.msg_started_ms = 0;   // every byte read belonged to a whole message
 }
 
 RecvInfo TcpWorker::recv_info(const StreamConn& c) const
@@ -461,6 +468,14 @@ void TcpWorker::fail(StreamConn& c, bool error, const char* fmt, ...)
     dead_.push_back(c.id);
 }
 
+void TcpWorker::slow_peer(StreamConn& c, std::atomic<uint64_t>& counter, const char* what, int secs)
+{
+    counter.fetch_add(1, std::memory_order_relaxed);
+    char why[128];
+    std::snprintf(why, sizeof why, what, secs);
+    fail(c, false, "%s from %s (%zu bytes buffered)", why, c.remote.str().c_str(), c.rbuf.size());
+}
+
 void TcpWorker::reap()
 {
     for (uint32_t id : dead_) {
@@ -493,6 +508,10 @@ void TcpWorker::timers()
     if (!paused_.empty() && now >= accept_resume_ms_)
         resume_accept();
     int64_t lifetime = rt_.cfg->tcp_connection_lifetime * 1000LL;
+    // A peer that trickles bytes is active but never done: these bound a
+    // message's time and a new connection's time to its first message.
+    int64_t msg_read = rt_.cfg->tcp_msg_read_timeout * 1000LL;
+    int64_t first_msg = rt_.cfg->tcp_first_msg_timeout * 1000LL;
 
     for (auto& [id, cp] : conns_) {
         StreamConn& c = *cp;
@@ -505,6 +524,12 @@ void TcpWorker::timers()
                  c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
             fail(c, true, "send to %s timed out: %zu bytes could not leave in %d s", c.remote.str().c_str(),
                  c.wqueue_bytes, send_s);
+        else if (!c.outgoing && !c.got_msg && now - c.created_ms > first_msg)
+            slow_peer(c, rt_.stats->tcp_first_msg_timeouts, "no complete message within tcp_first_msg_timeout=%d s",
+                      rt_.cfg->tcp_first_msg_timeout);
+        else if (c.msg_started_ms && now - c.msg_started_ms > msg_read)
+            slow_peer(c, rt_.stats->tcp_msg_read_timeouts, "message not complete within tcp_msg_read_timeout=%d s",
+                      rt_.cfg->tcp_msg_read_timeout);
         else if (now - c.last_active_ms > lifetime && c.wqueue.empty())
             fail(c, false, "idle for tcp_connection_lifetime=%d s", rt_.cfg->tcp_connection_lifetime);
     }

@@ -7,6 +7,7 @@
 #include "stream_conn.h"
 #include "worker_sender.h"
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -45,6 +46,9 @@ private:
     StreamConn* connect_to(const SendTarget& t);
     StreamConn* add_conn(int fd, Proto proto, const SockAddr& local, const SockAddr& remote, bool outgoing);
     void fail(StreamConn& c, bool error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
+    // Cuts a connection over tcp_msg_read_timeout / tcp_first_msg_timeout:
+    // counts it and logs one line (what: a format with one %d, the seconds).
+    void slow_peer(StreamConn& c, std::atomic<uint64_t>& counter, const char* what, int secs);
     void reap();
     void reload();
     void timers();

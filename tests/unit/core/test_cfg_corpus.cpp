@@ -373,6 +373,8 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     m["tcp_max_msg_size"] = std::to_string(c.tcp_max_msg_size);
     m["tcp_connect_timeout"] = std::to_string(c.tcp_connect_timeout);
     m["tcp_send_timeout"] = std::to_string(c.tcp_send_timeout);
+    m["tcp_msg_read_timeout"] = std::to_string(c.tcp_msg_read_timeout);
+    m["tcp_first_msg_timeout"] = std::to_string(c.tcp_first_msg_timeout);
     m["tcp_max_write_queue"] = std::to_string(c.tcp_max_write_queue);
     m["udp_max_msg_size"] = std::to_string(c.udp_max_msg_size);
     m["shm_mem_size"] = std::to_string(c.shm_mem_size);
