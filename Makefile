@@ -13,12 +13,12 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
-CORE_SRC   := $(sort $(wildcard core/*.cpp))
+CORE_SRC   := $(sort $(wildcard core/*.cpp core/*/*.cpp))
 SERIAL_SRC := $(sort $(wildcard serial/*.cpp))
 TLS_SRC    := $(if $(filter 1,$(TLS)),$(sort $(wildcard tls/*.cpp)),$(wildcard tls/stub/*.cpp))
 GEN_SRC    := $(GEN)/cfg.tab.cc $(GEN)/cfg.lex.cc
 # main.cpp is the only file not linked into the unit-test binary.
-LIB_SRC    := $(filter-out core/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(TLS_SRC)
+LIB_SRC    := $(filter-out core/proc/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(TLS_SRC)
 TEST_SRC   := $(sort $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp))
 ifneq ($(TLS),1)
   TEST_SRC := $(filter-out tests/unit/tls/%,$(TEST_SRC))
@@ -26,7 +26,7 @@ endif
 
 obj = $(patsubst %.cpp,$(BUILD)/%.o,$(patsubst $(GEN)/%.cc,$(GEN)/%.o,$(1)))
 LIB_OBJ  := $(call obj,$(LIB_SRC)) $(GEN)/cfg.tab.o $(GEN)/cfg.lex.o $(GEN)/default_cfg.o
-MAIN_OBJ := $(BUILD)/core/main.o
+MAIN_OBJ := $(BUILD)/core/proc/main.o
 TEST_OBJ := $(call obj,$(TEST_SRC))
 
 SER      := $(BUILD)/ser
@@ -68,7 +68,7 @@ $(GEN)/cfg.lex.o: $(GEN)/cfg.tab.hh
 DEFAULT_CFG := $(if $(filter 1,$(TLS)),etc/ser.cfg,etc/ser-notls.cfg)
 $(GEN)/default_cfg.cc: $(DEFAULT_CFG)
 	@mkdir -p $(GEN)
-	@{ echo '#include "default_cfg.h"'; \
+	@{ echo '#include "cfg/default_cfg.h"'; \
 	   echo 'namespace ser {'; \
 	   echo 'std::string_view default_cfg_text() { return R"SER_CFG('; \
 	   cat $(DEFAULT_CFG); \

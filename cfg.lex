@@ -2,7 +2,7 @@
  * Keywords are not tokens: any word is ID, and cfg_check.cpp gives words their
  * meaning, so a misspelled parameter gets a "did you mean" instead of a syntax error. */
 %{
-#include "cfg_parse.h"
+#include "cfg/cfg_parse.h"
 #include "cfg.tab.hh"
 
 #include <cerrno>

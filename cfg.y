@@ -13,7 +13,7 @@
 %param {yyscan_t yyscanner} {ser::cfg::ParseCtx& ctx}
 
 %code requires {
-#include "cfg_ast.h"
+#include "cfg/cfg_ast.h"
 #include <string>
 namespace ser::cfg {
 struct ParseCtx;
@@ -26,7 +26,7 @@ typedef void* yyscan_t;
 }
 
 %code {
-#include "cfg_parse.h"
+#include "cfg/cfg_parse.h"
 ser::cfg::Parser::symbol_type ser_cfg_lex(yyscan_t yyscanner, ser::cfg::ParseCtx& ctx);
 #define yylex ser_cfg_lex
 namespace {

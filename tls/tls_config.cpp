@@ -1,7 +1,7 @@
 // TLS checks of a config, run by ser -c and at start before fork: the files of
 // every TLS domain in use are readable, the key matches the certificate, the
 // CA list and CRL parse, the cipher list is one OpenSSL accepts.
-#include "cfg_check.h"
+#include "cfg/cfg_check.h"
 #include "tls_init.h"
 #include "tls_util.h"
 

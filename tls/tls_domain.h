@@ -5,7 +5,7 @@
 // domains is an immutable snapshot: SIGHUP builds a new one, and connections keep
 // the one they started with.
 
-#include "config.h"
+#include "cfg/config.h"
 #include "net.h"
 #include "tls_util.h"
 

@@ -3,11 +3,10 @@
 #include "tls_init.h"
 
 #include "log.h"
-#include "runtime.h"
 #include "tls_domain.h"
-#include "tls_hooks.h"
+#include "io/tls_hooks.h"
 #include "tls_server.h"
-#include "transport.h"
+#include "io/transport.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -177,13 +176,12 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
 
 namespace ser {
 
-std::string tls_register(Runtime& rt)
+std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners, ConnTable& conns)
 {
-    const Config& cfg = *rt.cfg;
     if (cfg.disable_tls)
         return {};
     bool needed = !cfg.tls_domains.empty();
-    for (const auto& l : rt.listen_addrs)
+    for (const auto& l : listeners)
         needed = needed || l.proto == Proto::Tls;
     if (!needed)
         return {};
@@ -194,7 +192,7 @@ std::string tls_register(Runtime& rt)
     if (!domains)
         return err;
     size_t n = domains->size();
-    register_transport(Proto::Tls, &tls::tls_transport_init(rt, std::move(domains)));
+    register_transport(Proto::Tls, &tls::tls_transport_init(cfg, conns, std::move(domains)));
     LOG_INFO("TLS: %zu domain(s) ready", n);
     return {};
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Process-wide OpenSSL set-up and the building of one SSL_CTX from TLS settings.
 
-#include "config.h"
+#include "cfg/config.h"
 #include "tls_util.h"
 
 #include <string>

@@ -2,6 +2,7 @@
 // owning worker's read and write paths, then SSL_read/SSL_write on the fd.
 #include "tls_server.h"
 
+#include "clock.h"
 #include "log.h"
 #include "tls_init.h"
 
@@ -42,7 +43,10 @@ std::string common_name(X509_NAME* n)
 
 class TlsTransport final : public Transport {
 public:
-    TlsTransport(Runtime& rt, std::shared_ptr<const TlsDomainSet> d) : rt_(rt), domains_(std::move(d)) {}
+    TlsTransport(const Config& cfg, ConnTable& conns, std::shared_ptr<const TlsDomainSet> d)
+        : cfg_(cfg), conns_(conns), domains_(std::move(d))
+    {
+    }
     Proto proto() const override { return Proto::Tls; }
 
     IoStatus on_open(StreamConn& c) override { return tls_tcpconn_init(c, c.fd); }
@@ -106,7 +110,7 @@ public:
     std::string reload() override
     {
         std::string err;
-        auto fresh = TlsDomainSet::build(*rt_.cfg, err);
+        auto fresh = TlsDomainSet::build(cfg_, err);
         if (!fresh)
             return err;
         domains_ = std::move(fresh);
@@ -130,14 +134,13 @@ public:
         return it == sessions_.end() ? nullptr : it->second.get();
     }
 
-    Runtime& rt() { return rt_; }
-
 private:
     IoStatus handshake(StreamConn& c, TlsConn& t);
     IoStatus io_error(StreamConn& c, TlsConn& t, int rc, const char* call);
     void established(StreamConn& c, TlsConn& t);
 
-    Runtime& rt_;
+    const Config& cfg_;
+    ConnTable& conns_;
     std::shared_ptr<const TlsDomainSet> domains_;
     std::unordered_map<std::string, SessionPtr> sessions_;
 };
@@ -202,7 +205,7 @@ void TlsTransport::established(StreamConn& c, TlsConn& t)
         t.peer.peer_cn = common_name(X509_get_subject_name(peer));
         t.peer.verified = SSL_get_verify_result(ssl) == X509_V_OK && t.domain->params.verify;
     }
-    rt_.conns->update(c.id, [&](TcpConnRecord& r) {
+    conns_.update(c.id, [&](TcpConnRecord& r) {
         std::snprintf(r.tls_version, sizeof r.tls_version, "%s", t.peer.version.c_str());
         std::snprintf(r.tls_cipher, sizeof r.tls_cipher, "%s", t.peer.cipher.c_str());
         std::snprintf(r.tls_peer_subject, sizeof r.tls_peer_subject, "%s", t.peer_subject.c_str());
@@ -248,9 +251,9 @@ bool setup_client(StreamConn& c, TlsConn& t)
 
 }  // namespace
 
-Transport& tls_transport_init(Runtime& rt, std::shared_ptr<const TlsDomainSet> domains)
+Transport& tls_transport_init(const Config& cfg, ConnTable& conns, std::shared_ptr<const TlsDomainSet> domains)
 {
-    static TlsTransport t(rt, std::move(domains));
+    static TlsTransport t(cfg, conns, std::move(domains));
     g_transport = &t;
     return t;
 }

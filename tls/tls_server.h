@@ -3,11 +3,11 @@
 // API names as a thin façade over it (tls_tcpconn_init, tls_read,
 // tls_blocking_write, tls_close, tls_tcpconn_clean).
 
-#include "route_engine.h"
-#include "runtime.h"
-#include "stream_conn.h"
+#include "io/msg_io.h"
+#include "shm/conn_table.h"
+#include "io/stream_conn.h"
 #include "tls_domain.h"
-#include "transport.h"
+#include "io/transport.h"
 
 #include <memory>
 #include <string>
@@ -32,7 +32,7 @@ struct TlsConn final : TransportState {
 };
 
 // Creates the TLS transport with the domains built in main; called once by tls_register.
-Transport& tls_transport_init(Runtime& rt, std::shared_ptr<const TlsDomainSet> domains);
+Transport& tls_transport_init(const Config& cfg, ConnTable& conns, std::shared_ptr<const TlsDomainSet> domains);
 
 // The TLS state of `c`, or nullptr when it is not a TLS connection.
 const TlsConn* tls_conn(const StreamConn& c);

@@ -6,7 +6,7 @@
 # "FILE:LINE:COL: error: ...TEXT..." on stderr (from its "# expect:" line);
 # every tests/cfg/good/*.cfg must exit 0. Cases that need generated
 # certificates (@CERTS@, # in-certs-dir) are left to the unit test
-# (tests/unit/core/test_cfg_corpus.cpp); "# tls-only" / "# plain-only" cases
+# (tests/unit/cfg/test_cfg_corpus.cpp); "# tls-only" / "# plain-only" cases
 # run only in the matching build. Then: -V, -h, an unknown flag, a missing
 # config file, the embedded default config.
 #

@@ -1,5 +1,5 @@
 // Built instead of tls/*.cpp when ser is compiled without TLS (make TLS=0).
-#include "cfg_check.h"
+#include "cfg/cfg_check.h"
 
 namespace ser::cfg {
 
@@ -9,10 +9,10 @@ void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
 
 }  // namespace ser::cfg
 
-#include "tls_hooks.h"
+#include "io/tls_hooks.h"
 
 namespace ser {
 
-std::string tls_register(Runtime&) { return {}; }
+std::string tls_register(const Config&, const std::vector<ListenAddr>&, ConnTable&) { return {}; }
 
 }  // namespace ser

@@ -1,0 +1,412 @@
+// The table of every parameter ser.cfg knows: name, where it may appear, and
+// how its value is converted and checked (in the manner of nginx's ngx_command_t).
+#include "cfg/cfg_check.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+namespace ser::cfg {
+namespace {
+
+// Which blocks a parameter is valid in.
+constexpr unsigned G = 1u << static_cast<int>(Ctx::Global);
+constexpr unsigned D = 1u << static_cast<int>(Ctx::TlsDomain);
+constexpr unsigned S = 1u << static_cast<int>(Ctx::Serial);
+
+using Setter = void (*)(const Assign&, ParamTargets&, const CheckOptions&, Diags&);
+
+struct Param {
+    std::string_view name;
+    unsigned ctx;
+    Setter set;
+};
+
+const char* kind_name(Value::Kind k)
+{
+    switch (k) {
+    case Value::Kind::Int: return "number";
+    case Value::Kind::Str: return "string";
+    case Value::Kind::Ident: return "word";
+    case Value::Kind::Ip4: return "IPv4 address";
+    case Value::Kind::Ip6: return "IPv6 address";
+    case Value::Kind::Net: return "network";
+    case Value::Kind::Colon: return "address";
+    }
+    return "value";
+}
+
+std::string got(const Value& v)
+{
+    return std::string(kind_name(v.kind)) + " \"" + v.text + "\"";
+}
+
+std::optional<long long> as_int(const Assign& a, long long lo, long long hi, const char* unit, Diags& d)
+{
+    if (a.value.kind != Value::Kind::Int) {
+        d.error(a.value.loc, a.name + ": expected a number" + (*unit ? std::string(" of ") + unit : "") +
+                             ", got " + got(a.value));
+        return std::nullopt;
+    }
+    if (a.value.num < lo || a.value.num > hi) {
+        d.error(a.value.loc, a.name + ": " + a.value.text + " is out of range (" + std::to_string(lo) + ".." +
+                             std::to_string(hi) + (*unit ? std::string(" ") + unit : "") + ")");
+        return std::nullopt;
+    }
+    return a.value.num;
+}
+
+std::optional<bool> as_bool(const Assign& a, Diags& d)
+{
+    const Value& v = a.value;
+    if (v.kind == Value::Kind::Int && (v.num == 0 || v.num == 1))
+        return v.num == 1;
+    if (v.kind == Value::Kind::Ident || v.kind == Value::Kind::Str) {
+        std::string s = v.text;
+        std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+        for (auto t : {"yes", "on", "true", "enable", "enabled"})
+            if (s == t) return true;
+        for (auto f : {"no", "off", "false", "disable", "disabled"})
+            if (s == f) return false;
+    }
+    d.error(v.loc, a.name + ": expected yes/no (or 1/0), got " + got(v));
+    return std::nullopt;
+}
+
+std::optional<std::string> as_str(const Assign& a, Diags& d, bool allow_word = true)
+{
+    const Value& v = a.value;
+    if (v.kind == Value::Kind::Str || (allow_word && v.kind == Value::Kind::Ident))
+        return v.text;
+    d.error(v.loc, a.name + ": expected a quoted string, got " + got(v));
+    return std::nullopt;
+}
+
+// Picks one of `names` (case-insensitive); returns its index.
+std::optional<size_t> as_choice(const Assign& a, std::initializer_list<std::string_view> names, Diags& d)
+{
+    const Value& v = a.value;
+    std::string s = v.text;
+    std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+    size_t i = 0;
+    std::string list;
+    for (auto n : names) {
+        if ((v.kind == Value::Kind::Ident || v.kind == Value::Kind::Str) && s == n)
+            return i;
+        list += (i ? ", " : "") + std::string(n);
+        i++;
+    }
+    d.error(v.loc, a.name + ": expected one of " + list + ", got " + got(v));
+    return std::nullopt;
+}
+
+template <auto M> struct Member;
+template <typename C, typename V, V C::*M> struct Member<M> { using Class = C; };
+
+template <typename C> C* target(ParamTargets& t);
+template <> Config* target<Config>(ParamTargets& t) { return t.cfg; }
+template <> TlsParams* target<TlsParams>(ParamTargets& t) { return t.tls; }
+template <> SerialCfg* target<SerialCfg>(ParamTargets& t) { return t.serial; }
+
+template <auto M> auto& field(ParamTargets& t)
+{
+    return target<typename Member<M>::Class>(t)->*M;
+}
+
+template <auto M, long long Lo, long long Hi>
+void p_int(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_int(a, Lo, Hi, "", d))
+        field<M>(t) = static_cast<std::remove_reference_t<decltype(field<M>(t))>>(*v);
+}
+
+template <auto M, long long Lo, long long Hi>
+void p_seconds(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_int(a, Lo, Hi, "seconds", d))
+        field<M>(t) = static_cast<int>(*v);
+}
+
+template <auto M>
+void p_bool(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_bool(a, d))
+        field<M>(t) = *v;
+}
+
+template <auto M>
+void p_str(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_str(a, d))
+        field<M>(t) = *v;
+}
+
+// A file name: relative names are taken from the directory of the file that
+// names them (CFG_DIR for the main config, the included file's own directory).
+template <auto M>
+void p_path(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d, false);
+    if (!v)
+        return;
+    if (v->empty() && a.name != "tls_ca_list" && a.name != "tls_crl") {
+        d.error(a.value.loc, a.name + ": file name is empty");
+        return;
+    }
+    const std::string& base = a.loc.file;
+    auto slash = base.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : base.substr(0, slash + 1);
+    field<M>(t) = (v->empty() || (*v)[0] == '/') ? *v : dir + *v;
+}
+
+void p_obsolete(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
+{
+    d.notice(a.loc, a.name + " has no effect in ser; accepted for SER 0.9 compatibility");
+}
+
+void p_unsupported(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
+{
+    d.warning(a.loc, a.name + " is not supported by ser yet and is ignored: Via and Record-Route carry the "
+                     "listen address");
+}
+
+void p_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
+{
+    ListenCfg l;
+    if (!parse_listen(a.value, t.cfg->port, o.resolve_hosts, l, d))
+        return;
+    bool twin = l.any_proto && !t.cfg->disable_tcp;
+    t.cfg->listens.push_back(l);
+    if (twin) {
+        l.proto = Proto::Tcp;
+        t.cfg->listens.push_back(std::move(l));
+    }
+}
+
+void p_alias(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    const Value& v = a.value;
+    bool ok = v.kind == Value::Kind::Ident || v.kind == Value::Kind::Str || v.kind == Value::Kind::Ip4 ||
+              v.kind == Value::Kind::Ip6 ||
+              (v.kind == Value::Kind::Colon && v.parts.size() == 2 && v.parts[1].kind == Value::Kind::Int);
+    if (!ok) {
+        d.error(v.loc, "alias: expected host or host:port, got " + got(v));
+        return;
+    }
+    if (v.kind == Value::Kind::Colon && (v.parts[1].num < 1 || v.parts[1].num > 65535)) {
+        d.error(v.parts[1].loc, "alias: port " + v.parts[1].text + " is out of range (1..65535)");
+        return;
+    }
+    t.cfg->aliases.push_back(v.text);
+}
+
+void p_tls_method(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    std::string s = a.value.text;
+    std::transform(s.begin(), s.end(), s.begin(), [](char c) { return c == '_' ? '.' : ::tolower(c); });
+    if (s == "sslv2" || s == "sslv3") {
+        d.error(a.value.loc, "tls_method=" + a.value.text + " is refused: " + (s == "sslv2" ? "SSLv2" : "SSLv3") +
+                             " is broken (RFC 6176, RFC 7568 — DROWN, POODLE) and OpenSSL 3 no longer speaks it; "
+                             "use sslv23 (best of TLS 1.2 and 1.3)");
+        return;
+    }
+    static const std::array<std::pair<std::string_view, TlsMethod>, 7> names{{
+        {"sslv23", TlsMethod::Sslv23}, {"tls", TlsMethod::Sslv23}, {"tlsv1", TlsMethod::Tlsv1},
+        {"tlsv1.0", TlsMethod::Tlsv1}, {"tlsv1.1", TlsMethod::Tlsv1_1}, {"tlsv1.2", TlsMethod::Tlsv1_2},
+        {"tlsv1.3", TlsMethod::Tlsv1_3}}};
+    for (auto& [n, m] : names)
+        if (s == n && (a.value.kind == Value::Kind::Ident || a.value.kind == Value::Kind::Str)) {
+            t.tls->method = m;
+            if (m == TlsMethod::Tlsv1 || m == TlsMethod::Tlsv1_1)
+                d.warning(a.value.loc, "tls_method=" + a.value.text + " pins a deprecated TLS version (RFC 8996); "
+                                       "use it only for legacy devices");
+            return;
+        }
+    d.error(a.value.loc, "tls_method: expected sslv23, tlsv1, tlsv1.1, tlsv1.2 or tlsv1.3, got " + got(a.value));
+}
+
+void p_serial_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
+{
+    ListenCfg l;
+    if (!parse_listen(a.value, 0, o.resolve_hosts, l, d))
+        return;
+    if (l.proto == Proto::Udp) {
+        d.error(a.value.loc, a.name + ": a serial bridge listens on tcp or tls, not udp");
+        return;
+    }
+    if (l.port == 0) {
+        d.error(a.value.loc, a.name + ": a serial bridge needs an explicit port, e.g. tls:0.0.0.0:10000");
+        return;
+    }
+    (a.name == "listen" ? t.serial->listens : t.serial->connects).push_back(std::move(l));
+}
+
+void p_baudrate(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    static const int rates[] = {50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200,
+                                38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000,
+                                1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
+    auto v = as_int(a, 50, 4000000, "baud", d);
+    if (!v)
+        return;
+    if (std::find(std::begin(rates), std::end(rates), *v) == std::end(rates)) {
+        d.error(a.value.loc, "baudrate: " + a.value.text + " is not a standard rate (e.g. 9600, 19200, 115200)");
+        return;
+    }
+    t.serial->baudrate = static_cast<int>(*v);
+}
+
+void p_parity(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto i = as_choice(a, {"none", "even", "odd"}, d))
+        t.serial->parity = static_cast<Parity>(*i);
+}
+
+void p_flow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto i = as_choice(a, {"none", "rtscts", "xonxoff"}, d))
+        t.serial->flow_control = static_cast<FlowControl>(*i);
+}
+
+void p_framing(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto i = as_choice(a, {"raw", "line"}, d))
+        t.serial->framing = static_cast<Framing>(*i);
+}
+
+void p_facility(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto i = as_choice(a, {"log_daemon", "log_user", "log_local0", "log_local1", "log_local2", "log_local3",
+                           "log_local4", "log_local5", "log_local6", "log_local7"}, d);
+    if (i) {
+        std::string s = a.value.text;
+        std::transform(s.begin(), s.end(), s.begin(), ::toupper);
+        t.cfg->log_facility = s;
+    }
+}
+
+const Param kParams[] = {
+    // SER 0.9 core
+    {"debug", G, p_int<&Config::debug, -3, 9>},
+    {"fork", G, p_bool<&Config::fork>},
+    {"log_stderror", G, p_bool<&Config::log_stderror>},
+    {"log_facility", G, p_facility},
+    {"children", G, p_int<&Config::children, 1, 1024>},
+    {"tcp_children", G, p_int<&Config::tcp_children, 1, 1024>},
+    {"port", G, p_int<&Config::port, 1, 65535>},
+    {"alias", G, p_alias},
+    {"listen", G, p_listen},
+    {"disable_tcp", G, p_bool<&Config::disable_tcp>},
+    {"tcp_max_connections", G, p_int<&Config::tcp_max_connections, 1, 1000000>},
+    {"tcp_connection_lifetime", G, p_seconds<&Config::tcp_connection_lifetime, 1, 604800>},
+    {"tcp_max_msg_size", G, p_int<&Config::tcp_max_msg_size, 1024, 16777216>},
+    {"tcp_connect_timeout", G, p_seconds<&Config::tcp_connect_timeout, 1, 300>},
+    {"tcp_send_timeout", G, p_seconds<&Config::tcp_send_timeout, 1, 300>},
+    {"tcp_msg_read_timeout", G, p_seconds<&Config::tcp_msg_read_timeout, 1, 3600>},
+    {"tcp_first_msg_timeout", G, p_seconds<&Config::tcp_first_msg_timeout, 1, 3600>},
+    {"tcp_max_write_queue", G, p_int<&Config::tcp_max_write_queue, 4096, 67108864>},
+    {"udp_max_msg_size", G, p_int<&Config::udp_max_msg_size, 1024, 65535>},
+    {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
+    {"ctl_socket", G, p_str<&Config::ctl_socket>},
+    {"user", G, p_str<&Config::user>},
+    {"group", G, p_str<&Config::group>},
+    {"pid_file", G, p_str<&Config::pid_file>},
+    {"server_signature", G, p_bool<&Config::server_signature>},
+    // SER 0.9 globals that mean nothing here
+    {"check_via", G, p_obsolete}, {"dns", G, p_obsolete}, {"rev_dns", G, p_obsolete},
+    {"fifo", G, p_obsolete}, {"fifo_mode", G, p_obsolete}, {"fifo_dir", G, p_obsolete},
+    {"fifo_db_url", G, p_obsolete}, {"syn_branch", G, p_obsolete}, {"memlog", G, p_obsolete},
+    {"sip_warning", G, p_obsolete}, {"unix_sock", G, p_obsolete}, {"unix_sock_children", G, p_obsolete},
+    {"unix_tx_timeout", G, p_obsolete}, {"mhomed", G, p_obsolete}, {"dns_try_ipv6", G, p_obsolete},
+    {"reply_to_via", G, p_obsolete}, {"max_while_loops", G, p_obsolete}, {"tos", G, p_obsolete},
+    {"wdir", G, p_obsolete}, {"log_name", G, p_obsolete}, {"sock_mode", G, p_obsolete},
+    {"workdir", G, p_obsolete}, {"chroot", G, p_obsolete}, {"tcp_accept_aliases", G, p_obsolete},
+    {"disable_core_dump", G, p_obsolete}, {"open_files_limit", G, p_obsolete}, {"maxbuffer", G, p_obsolete},
+    {"sock_user", G, p_obsolete}, {"sock_group", G, p_obsolete}, {"mcast_loopback", G, p_obsolete},
+    {"mcast_ttl", G, p_obsolete}, {"tls_port_no", G, p_obsolete},
+    {"advertised_address", G, p_unsupported}, {"advertised_port", G, p_unsupported},
+    {"uid", G, p_str<&Config::user>}, {"gid", G, p_str<&Config::group>},
+    // The SER TLS module's parameters, globally and per tls_domain
+    {"disable_tls", G, p_bool<&Config::disable_tls>},
+    {"tls_certificate", G | D, p_path<&TlsParams::certificate>},
+    {"tls_private_key", G | D, p_path<&TlsParams::private_key>},
+    {"tls_ca_list", G | D, p_path<&TlsParams::ca_list>},
+    {"tls_crl", G | D, p_path<&TlsParams::crl>},
+    {"tls_ciphers_list", G | D, p_str<&TlsParams::ciphers_list>},
+    {"tls_method", G | D, p_tls_method},
+    {"tls_verify", G | D, p_bool<&TlsParams::verify>},
+    {"tls_require_certificate", G | D, p_bool<&TlsParams::require_certificate>},
+    {"tls_handshake_timeout", G | D, p_seconds<&TlsParams::handshake_timeout, 1, 3600>},
+    {"tls_send_timeout", G | D, p_seconds<&TlsParams::send_timeout, 1, 3600>},
+    {"tls_server_name", D, p_str<&TlsParams::server_name>},
+    // serial "DEVICE" { ... }
+    {"baudrate", S, p_baudrate},
+    {"parity", S, p_parity},
+    {"databits", S, p_int<&SerialCfg::databits, 5, 8>},
+    {"stopbits", S, p_int<&SerialCfg::stopbits, 1, 2>},
+    {"flow_control", S, p_flow},
+    {"connect", S, p_serial_listen},
+    {"keep_clients", S, p_bool<&SerialCfg::keep_clients>},
+    {"reopen_delay", S, p_int<&SerialCfg::reopen_delay, 0, 3600000>},
+    {"init_string", S, p_str<&SerialCfg::init_string>},
+    {"framing", S, p_framing},
+    {"max_clients", S, p_int<&SerialCfg::max_clients, 1, 1024>},
+};
+
+// listen= means a SIP listener globally and a device listener in a serial block.
+const Param kSerialListen{"listen", S, p_serial_listen};
+
+const char* ctx_name(Ctx c)
+{
+    switch (c) {
+    case Ctx::Global: return "at top level";
+    case Ctx::TlsDomain: return "in a tls_domain block";
+    case Ctx::Serial: return "in a serial block";
+    }
+    return "";
+}
+
+}  // namespace
+
+std::vector<std::string_view> param_names(Ctx ctx)
+{
+    std::vector<std::string_view> out;
+    for (const auto& p : kParams)
+        if (p.ctx & (1u << static_cast<int>(ctx)))
+            out.push_back(p.name);
+    if (ctx == Ctx::Serial)
+        out.push_back(kSerialListen.name);
+    return out;
+}
+
+void apply_param(const Assign& a, Ctx ctx, ParamTargets t, const CheckOptions& opt, Diags& d)
+{
+    unsigned bit = 1u << static_cast<int>(ctx);
+    if (ctx == Ctx::Serial && a.name == kSerialListen.name) {
+        kSerialListen.set(a, t, opt, d);
+        return;
+    }
+    const Param* any = nullptr;
+    for (const auto& p : kParams) {
+        if (p.name != a.name)
+            continue;
+        if (p.ctx & bit) {
+            p.set(a, t, opt, d);
+            // Later checks of TLS files report at the line that named them.
+            if (t.tls && a.name.compare(0, 4, "tls_") == 0)
+                t.tls->set_at[a.name] = a.value.loc;
+            return;
+        }
+        any = &p;
+    }
+    if (any) {
+        d.error(a.loc, a.name + " is not allowed " + ctx_name(ctx));
+        return;
+    }
+    std::string hint = did_you_mean(a.name, param_names(ctx));
+    d.error(a.loc, "unknown parameter \"" + a.name + "\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+}
+
+}  // namespace ser::cfg

@@ -1,0 +1,125 @@
+#pragma once
+// The typed, validated configuration built from a ser.cfg by cfg_check. It is
+// built once in main before fork and passed down by const reference.
+
+#include "cfg/cfg_ast.h"
+#include "proto.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ser {
+
+// One listening socket: proto:addr:port, with the address resolved to numeric form.
+struct ListenCfg {
+    Proto proto = Proto::Udp;
+    std::string host;      // as written (name or address, IPv6 without brackets)
+    std::string addr;      // numeric address after resolution
+    int family = 0;        // AF_INET / AF_INET6
+    uint16_t port = 0;
+    bool any_proto = false;  // written without proto: (udp and tcp in the global context)
+    cfg::Loc loc;
+};
+
+// tls_method: sslv23 is "the best both sides speak" with TLS 1.2 as the floor;
+// tlsv1 and tlsv1.1 are explicit opt-ins for legacy devices.
+enum class TlsMethod { Sslv23, Tlsv1, Tlsv1_1, Tlsv1_2, Tlsv1_3 };
+
+struct TlsParams {
+    std::string certificate;       // default CFG_DIR/cert.pem
+    std::string private_key;       // default CFG_DIR/cert.pem
+    std::string ca_list;           // "" = none
+    std::string ciphers_list;      // "" = OpenSSL's default
+    std::string crl;               // "" = no revocation list
+    std::string server_name;       // SNI name selecting this domain ("" = any)
+    TlsMethod method = TlsMethod::Sslv23;
+    bool verify = false;
+    bool require_certificate = false;
+    int handshake_timeout = 120;   // seconds
+    int send_timeout = 120;        // seconds
+    std::map<std::string, cfg::Loc, std::less<>> set_at;   // where each parameter was given
+};
+
+// tls_domain[addr:port] (server side) or tls_client_domain[addr:port].
+struct TlsDomainCfg {
+    bool client = false;
+    std::string addr;              // numeric
+    int family = 0;
+    uint16_t port = 0;
+    TlsParams params;              // global values overlaid with the block's
+    cfg::Loc loc;
+};
+
+enum class Parity { None, Even, Odd };
+enum class FlowControl { None, RtsCts, XonXoff };
+enum class Framing { Raw, Line };
+
+struct SerialCfg {
+    std::string device;
+    int baudrate = 9600;
+    Parity parity = Parity::None;
+    int databits = 8;
+    int stopbits = 1;
+    FlowControl flow_control = FlowControl::None;
+    std::vector<ListenCfg> listens;     // server mode
+    std::vector<ListenCfg> connects;    // client mode (host kept for SNI and name checks)
+    bool keep_clients = false;
+    int reopen_delay = 5000;            // ms
+    std::string init_string;
+    Framing framing = Framing::Raw;
+    int max_clients = 16;
+    cfg::Loc loc;
+};
+
+struct ModuleCfg {
+    std::string name;       // sl, maxfwd, rr, textops, tls
+    cfg::Loc loc;
+};
+
+// One route block: "" for the main route{}, else its index or name.
+struct RouteCfg {
+    std::string name;
+    cfg::ActionList body;
+    cfg::Loc loc;
+};
+
+struct Config {
+    std::string file;                   // path of the main config file
+    std::string dir;                    // its directory (CFG_DIR), with trailing '/'
+    int debug = 0;
+    bool fork = true;
+    bool log_stderror = false;
+    std::string log_facility = "LOG_DAEMON";
+    int children = 2;
+    int tcp_children = 2;
+    uint16_t port = 5060;
+    std::vector<std::string> aliases;
+    std::vector<ListenCfg> listens;
+    bool disable_tcp = false;
+    int tcp_max_connections = 2048;
+    int tcp_connection_lifetime = 120;  // seconds
+    int tcp_max_msg_size = 65535;       // bytes
+    int tcp_connect_timeout = 10;       // seconds
+    int tcp_send_timeout = 10;          // seconds
+    int tcp_msg_read_timeout = 10;      // seconds from a message's first byte to its last
+    int tcp_first_msg_timeout = 10;     // seconds from accept to the first complete message
+    int tcp_max_write_queue = 262144;   // bytes queued per connection
+    int udp_max_msg_size = 65535;
+    int shm_mem_size = 32;              // MB
+    std::string ctl_socket = "/run/ser/ser.ctl";
+    std::string user, group;
+    std::string pid_file;
+    bool server_signature = true;
+    bool disable_tls = false;
+    TlsParams tls;                      // the global (default) TLS domain
+    std::vector<TlsDomainCfg> tls_domains;
+    std::vector<SerialCfg> serials;
+    std::vector<ModuleCfg> modules;
+    std::vector<RouteCfg> routes;       // routes[0] is the main route when present
+
+    const RouteCfg* find_route(const std::string& name) const;
+};
+
+}  // namespace ser

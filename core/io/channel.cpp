@@ -1,0 +1,63 @@
+#include "io/channel.h"
+
+#include "cfg/config.h"
+
+#include <algorithm>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstring>
+
+namespace ser {
+namespace {
+
+struct Header {
+    ChanKind kind;
+    Proto proto;
+    uint16_t host_len;
+    uint32_t conn_id;
+    SockAddr dst;
+};
+
+}  // namespace
+
+size_t chan_max_bytes(const Config& cfg)
+{
+    size_t msg = static_cast<size_t>(std::max(cfg.tcp_max_msg_size, cfg.udp_max_msg_size));
+    return msg + sizeof(Header) + 256;
+}
+
+bool chan_send(int fd, const ChanMsg& m)
+{
+    if (m.host.size() > 255)
+        return false;
+    Header h{m.kind, m.proto, static_cast<uint16_t>(m.host.size()), m.conn_id, m.dst};
+    iovec iov[3] = {{&h, sizeof h},
+                    {const_cast<char*>(m.host.data()), m.host.size()},
+                    {const_cast<char*>(m.data.data()), m.data.size()}};
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = 3;
+    return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+std::optional<ChanMsg> chan_decode(std::string_view d)
+{
+    Header h;
+    if (d.size() < sizeof h)
+        return std::nullopt;
+    std::memcpy(&h, d.data(), sizeof h);
+    if ((h.kind != ChanKind::SendConn && h.kind != ChanKind::SendAddr) || d.size() < sizeof h + h.host_len)
+        return std::nullopt;
+    ChanMsg m;
+    m.kind = h.kind;
+    m.proto = h.proto;
+    m.conn_id = h.conn_id;
+    m.dst = h.dst;
+    m.host = d.substr(sizeof h, h.host_len);
+    m.data = d.substr(sizeof h + h.host_len);
+    return m;
+}
+
+}  // namespace ser

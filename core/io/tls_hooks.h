@@ -1,0 +1,19 @@
+#pragma once
+// The only contact between core/ and tls/: implemented by tls/tls_init.cpp
+// with TLS=1 and by tls/stub/tls_stub.cpp without it.
+
+#include "cfg/config.h"
+#include "io/msg_io.h"
+#include "shm/conn_table.h"
+
+#include <string>
+#include <vector>
+
+namespace ser {
+
+// Builds every TLS domain's context from the config and registers the TLS
+// transport; "" on success or a fatal error for the operator. Main, before
+// fork. cfg, listeners and conns must outlive every process.
+std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners, ConnTable& conns);
+
+}  // namespace ser

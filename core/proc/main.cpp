@@ -1,0 +1,55 @@
+// ser — entry point: parse the command line, load and check the configuration,
+// then (unless -c) start the server.
+#include "cfg/cfg_check.h"
+#include "cfg/default_cfg.h"
+#include "proc/options.h"
+#include "proc/server.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+void print_diags(const std::vector<ser::cfg::Diag>& diags, bool quiet_notices)
+{
+    for (const auto& d : diags) {
+        if (quiet_notices && d.level == ser::cfg::Diag::Level::Notice)
+            continue;
+        std::cerr << d.str() << '\n';
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    std::string err;
+    auto opt = ser::parse_options(argc, argv, err);
+    if (!opt) {
+        std::cerr << "ser: " << err << "\n" << ser::usage_text(argv[0]);
+        return 2;
+    }
+    if (opt->help) {
+        std::cout << ser::usage_text(argv[0]);
+        return 0;
+    }
+    if (opt->version) {
+        std::cout << "ser " << SER_VERSION << " (" << (ser::cfg::tls_compiled_in() ? "TLS" : "no TLS")
+                  << ", C++20)\n";
+        return 0;
+    }
+    ser::cfg::CheckResult res = opt->cfg_file.empty()
+                                    ? ser::cfg::load_config_text(ser::default_cfg_text(), ser::default_cfg_name())
+                                    : ser::cfg::load_config(opt->cfg_file);
+    print_diags(res.diags, !opt->check_only && opt->debug_bump == 0);
+    if (!res.ok()) {
+        std::cerr << "ser: configuration has errors\n";
+        return 1;
+    }
+    if (opt->check_only) {
+        std::cerr << "ser: " << (opt->cfg_file.empty() ? ser::default_cfg_name() : opt->cfg_file)
+                  << ": configuration OK\n";
+        return 0;
+    }
+    return ser::run_server(res.config, *opt);
+}

@@ -1,0 +1,74 @@
+#include "proc/options.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ser {
+
+std::string usage_text(const char* prog)
+{
+    return std::string("usage: ") + prog + " [options]\n"
+           "  -f FILE   configuration file (default: the embedded etc/ser.cfg)\n"
+           "  -c        check the configuration and exit (0 = good, 1 = errors)\n"
+           "  -D        stay in the foreground (no daemon)\n"
+           "  -E        log to stderr instead of syslog\n"
+           "  -d        more debug output (repeat for more)\n"
+           "  -P FILE   write the main process id to FILE\n"
+           "  -u USER   run as USER after binding the listeners\n"
+           "  -g GROUP  run as GROUP after binding the listeners\n"
+           "  -m MB     shared memory size in MB (overrides shm_mem_size)\n"
+           "  -V        print version and build options and exit\n"
+           "  -h        print this help and exit\n";
+}
+
+std::optional<Options> parse_options(int argc, char** argv, std::string& error)
+{
+    Options o;
+    for (int i = 1; i < argc; i++) {
+        const char* a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            error = std::string("unexpected argument \"") + a + "\"";
+            return std::nullopt;
+        }
+        // Flags may be grouped as in SER: -DDE, -dd.
+        for (const char* f = a + 1; *f; f++) {
+            auto value = [&](std::string& dst) -> bool {
+                if (f[1]) { dst = f + 1; }
+                else if (i + 1 < argc) { dst = argv[++i]; }
+                else { error = std::string("option -") + *f + " needs a value"; return false; }
+                f += std::strlen(f) - 1;
+                return true;
+            };
+            std::string v;
+            switch (*f) {
+            case 'f': if (!value(o.cfg_file)) return std::nullopt; break;
+            case 'P': if (!value(o.pid_file)) return std::nullopt; break;
+            case 'u': if (!value(o.user)) return std::nullopt; break;
+            case 'g': if (!value(o.group)) return std::nullopt; break;
+            case 'm': {
+                if (!value(v)) return std::nullopt;
+                char* end = nullptr;
+                long mb = std::strtol(v.c_str(), &end, 10);
+                if (*end || mb < 1 || mb > 65536) {
+                    error = "option -m: \"" + v + "\" is not a size in MB (1..65536)";
+                    return std::nullopt;
+                }
+                o.shm_mb = static_cast<int>(mb);
+                break;
+            }
+            case 'c': o.check_only = true; break;
+            case 'D': o.foreground = true; break;
+            case 'E': o.log_stderr = true; break;
+            case 'd': o.debug_bump++; break;
+            case 'V': o.version = true; break;
+            case 'h': o.help = true; break;
+            default:
+                error = std::string("unknown option -") + *f;
+                return std::nullopt;
+            }
+        }
+    }
+    return o;
+}
+
+}  // namespace ser

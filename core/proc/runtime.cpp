@@ -1,0 +1,255 @@
+// Start-up of the runtime: shared memory, listening sockets, channels.
+#include "proc/runtime.h"
+
+#include "io/channel.h"
+#include "log.h"
+
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+namespace ser {
+
+namespace {
+
+std::string sock_error(const char* what, const ListenAddr& l)
+{
+    return std::string(what) + " " + std::string(proto_name(l.proto)) + ":" + l.addr.str() + " failed: " +
+           std::strerror(errno);
+}
+
+int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
+{
+    int fd = socket(l.addr.family(), type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        err = sock_error("socket() for", l);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (l.addr.family() == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, l.addr.sa(), l.addr.len) != 0) {
+        err = sock_error("bind() on", l);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Refuses a listen address that another process serves already. Our own
+// sockets carry SO_REUSEPORT (one per receiver or worker), which would let a
+// second server join the same port silently and take part of its traffic:
+// a probe bound without SO_REUSEPORT fails then. TCP probes keep SO_REUSEADDR
+// so the TIME_WAIT connections of a server just restarted do not count. A
+// lock (an abstract unix socket named after the address, held by main and
+// its children) closes the gap between two sers that probe at once.
+std::string claim_address(const ListenAddr& l, std::vector<int>& locks)
+{
+    bool stream = l.proto != Proto::Udp;
+    std::string who = std::string(proto_name(l.proto)) + ":" + l.addr.str();
+    auto in_use = [&] { return who + ": address already in use by another process"; };
+    int lk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (lk < 0)
+        return "socket() for the lock of " + who + " failed: " + std::strerror(errno);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    // TCP and TLS share the TCP port space: one name for both.
+    std::string name = std::string("ser-listen ") + (stream ? "tcp " : "udp ") + l.addr.str();
+    name.resize(std::min(name.size(), sizeof un.sun_path - 1));
+    std::memcpy(un.sun_path + 1, name.data(), name.size());   // sun_path[0] == 0: abstract
+    if (bind(lk, reinterpret_cast<sockaddr*>(&un), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())) != 0) {
+        int e = errno;
+        close(lk);
+        if (e == EADDRINUSE)
+            return in_use();
+        return "bind() of the lock of " + who + " failed: " + std::strerror(e);
+    }
+    locks.push_back(lk);
+    int probe = socket(l.addr.family(), (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return sock_error("socket() for", l);
+    int one = 1;
+    if (stream)
+        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (l.addr.family() == AF_INET6)
+        setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(probe, l.addr.sa(), l.addr.len);
+    int e = errno;
+    close(probe);
+    if (rc == 0)
+        return {};
+    errno = e;
+    return e == EADDRINUSE ? in_use() : sock_error("bind() on", l);
+}
+
+bool is_wildcard(const SockAddr& a)
+{
+    std::string ip = a.ip();
+    return ip == "0.0.0.0" || ip == "::";
+}
+
+// Every address of `family` on this host's interfaces that is up (IPv6
+// link-local ones need a scope and are left out), with `port`.
+std::vector<SockAddr> local_addresses(int family, uint16_t port)
+{
+    std::vector<SockAddr> out;
+    ifaddrs* ifs = nullptr;
+    if (getifaddrs(&ifs) != 0)
+        return out;
+    for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
+            continue;
+        SockAddr a;
+        a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        std::memcpy(&a.ss, i->ifa_addr, a.len);
+        if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(&a.ss)->sin6_addr))
+            continue;
+        a.set_port(port);
+        bool dup = false;
+        for (const auto& o : out)
+            dup = dup || o == a;
+        if (!dup)
+            out.push_back(a);
+    }
+    freeifaddrs(ifs);
+    return out;
+}
+
+}  // namespace
+
+std::string Runtime::setup(const Config& c, int shm_mb)
+{
+    cfg = &c;
+    start_ms = now_ms();
+    size_t bytes = static_cast<size_t>(shm_mb > 0 ? shm_mb : c.shm_mem_size) << 20;
+    size_t need = ConnTable::bytes_needed(static_cast<uint32_t>(c.tcp_max_connections)) + sizeof(SharedStats) + 4096;
+    if (need > bytes)
+        return "shared memory of " + std::to_string(bytes >> 20) + " MB is too small for tcp_max_connections=" +
+               std::to_string(c.tcp_max_connections) + " (needs " + std::to_string((need >> 20) + 1) +
+               " MB): raise shm_mem_size or -m";
+    auto mapped = Shm::create(bytes);
+    if (!mapped)
+        return std::string("cannot map ") + std::to_string(bytes >> 20) + " MB of shared memory: " + std::strerror(errno);
+    shm.emplace(std::move(*mapped));
+    stats = new (shm->alloc<SharedStats>()) SharedStats();
+    conns = ConnTable::create(*shm, static_cast<uint32_t>(c.tcp_max_connections));
+    if (!conns)
+        return "cannot place the connection table in shared memory";
+
+    for (const auto& l : c.listens) {
+        auto a = SockAddr::from_numeric(l.addr, l.port);
+        if (!a)
+            return l.loc.str() + ": listen address " + l.addr + " is not numeric";
+        // As SER did, a wildcard address becomes one listener per local
+        // address, so every Via and reply names a real address.
+        std::vector<SockAddr> addrs = is_wildcard(*a) ? local_addresses(a->family(), l.port) : std::vector{*a};
+        if (addrs.empty())
+            return l.loc.str() + ": no local address of that family to listen on";
+        for (const auto& one : addrs) {
+            // 0.0.0.0 and one of its addresses both listed: one listener.
+            if (std::any_of(listen_addrs.begin(), listen_addrs.end(),
+                            [&](const ListenAddr& o) { return o.proto == l.proto && o.addr == one; }))
+                continue;
+            ListenAddr la;
+            la.proto = l.proto;
+            la.addr = one;
+            la.advertise = one.str();
+            listen_addrs.push_back(la);
+        }
+    }
+    std::string err;
+    for (size_t i = 0; i < listen_addrs.size(); i++) {
+        const ListenAddr& la = listen_addrs[i];
+        bool served = la.proto == Proto::Udp || (la.proto == Proto::Tcp && !c.disable_tcp) ||
+                      (la.proto == Proto::Tls && !c.disable_tls);
+        if (served && !(err = claim_address(la, listen_locks)).empty())
+            return err;
+        if (la.proto == Proto::Udp) {
+            UdpListener u{i, {}};
+            // One socket per receiver: the kernel hashes each peer onto one of
+            // them, so one peer's messages stay in order in one process.
+            for (int k = 0; k < c.children; k++) {
+                int fd = open_socket(la, SOCK_DGRAM, true, err);
+                if (fd < 0)
+                    return err;
+                int sz = 4 << 20;
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+                u.fds.push_back(fd);
+            }
+            udp.push_back(std::move(u));
+        } else if (la.proto == Proto::Tcp || la.proto == Proto::Tls) {
+            if (la.proto == Proto::Tcp && c.disable_tcp)
+                continue;
+            if (la.proto == Proto::Tls && c.disable_tls)
+                continue;
+            // One SO_REUSEPORT listening socket per worker: the kernel spreads
+            // new connections over the workers by address hash. (One shared
+            // socket with EPOLLEXCLUSIVE gave nearly every connection to the
+            // worker that was last busy.)
+            StreamListener sl{i, {}};
+            for (int k = 0; k < c.tcp_children; k++) {
+                int fd = open_socket(la, SOCK_STREAM, true, err);
+                if (fd < 0)
+                    return err;
+                if (listen(fd, 1024) != 0)
+                    return sock_error("listen() on", la);
+                sl.fds.push_back(fd);
+            }
+            streams.push_back(std::move(sl));
+        }
+    }
+    int nworkers = streams.empty() ? 0 : c.tcp_children;
+    // Outgoing stream connections need workers even with no stream listener.
+    for (const auto& l : listen_addrs)
+        if (l.proto != Proto::Udp)
+            nworkers = c.tcp_children;
+    for (int i = 0; i < nworkers; i++) {
+        Channel ch;
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ch.fds) != 0)
+            return std::string("socketpair() failed: ") + std::strerror(errno);
+        // The send buffer bounds the largest datagram: it must hold a largest
+        // message. Root may exceed net.core.wmem_max (SO_SNDBUFFORCE).
+        int want = static_cast<int>(std::max<size_t>(4u << 20, 2 * chan_max_bytes(c)));
+        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+        setsockopt(ch.fds[0], SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want);
+        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+        setsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want);
+        int got = 0;
+        socklen_t gl = sizeof got;
+        getsockopt(ch.fds[1], SOL_SOCKET, SO_SNDBUF, &got, &gl);
+        if (static_cast<size_t>(got) < chan_max_bytes(c) + 1024)
+            return "tcp_max_msg_size=" + std::to_string(c.tcp_max_msg_size) +
+                   " needs " + std::to_string(chan_max_bytes(c)) + "-byte worker channels, but the socket buffer is " +
+                   std::to_string(got) + " bytes: lower tcp_max_msg_size or raise net.core.wmem_max";
+        fcntl(ch.fds[0], F_SETFL, O_NONBLOCK);
+        fcntl(ch.fds[1], F_SETFL, O_NONBLOCK);
+        channels.push_back(ch);
+    }
+    return {};
+}
+
+int Runtime::udp_send_fd(const ListenAddr* from, int family) const
+{
+    if (from && from->proto == Proto::Udp && from->addr.family() == family)
+        for (const auto& u : udp)
+            if (&listen_addrs[u.listen_idx] == from && !u.fds.empty())
+                return u.fds[0];
+    for (const auto& u : udp)
+        if (listen_addrs[u.listen_idx].addr.family() == family && !u.fds.empty())
+            return u.fds[0];
+    return -1;
+}
+
+}  // namespace ser

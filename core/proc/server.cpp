@@ -1,0 +1,256 @@
+// The main process after the config checked clean: set up the runtime, drop
+// privileges, fork the receivers and workers, and supervise them: a child that
+// dies is logged and restarted with back-off; SIGTERM/SIGINT stop everything.
+#include "proc/server.h"
+
+#include "proc/children.h"
+#include "log.h"
+#include "proc/runtime.h"
+#include "io/transport.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+namespace ser {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_hup = 0;
+
+void on_stop(int) { g_stop = 1; }
+void on_hup(int) { g_hup = 1; }
+void on_chld(int) {}
+
+struct Child {
+    ChildSpec spec;
+    pid_t pid = 0;
+    int64_t started_ms = 0;
+    int64_t restart_at_ms = 0;   // when dead: earliest restart
+    int64_t backoff_ms = 100;
+};
+
+void set_signals()
+{
+    struct sigaction sa{};
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, nullptr);
+    sa.sa_handler = on_chld;
+    sigaction(SIGCHLD, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool spawn(Runtime& rt, Child& ch)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        LOG_ERR("fork failed: %s", std::strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        // A child never outlives main, even when main is killed with SIGKILL.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)   // main died before the line above took effect
+            _exit(0);
+        // Ctrl-C reaches the whole process group; stopping is main's call,
+        // and main stops its children with SIGTERM.
+        signal(SIGINT, SIG_IGN);
+        g_stop = 0;
+        _exit(run_child(rt, ch.spec, g_stop, g_hup));
+    }
+    ch.pid = pid;
+    ch.started_ms = now_ms();
+    return true;
+}
+
+std::string drop_privileges(const std::string& user, const std::string& group)
+{
+    gid_t gid = 0;
+    uid_t uid = 0;
+    if (!group.empty()) {
+        struct group* gr = getgrnam(group.c_str());
+        if (!gr)
+            return "unknown group \"" + group + "\"";
+        gid = gr->gr_gid;
+    }
+    if (!user.empty()) {
+        struct passwd* pw = getpwnam(user.c_str());
+        if (!pw)
+            return "unknown user \"" + user + "\"";
+        uid = pw->pw_uid;
+        if (group.empty())
+            gid = pw->pw_gid;
+        if (initgroups(user.c_str(), gid) != 0)
+            return std::string("initgroups failed: ") + std::strerror(errno);
+    }
+    if ((!group.empty() || !user.empty()) && setgid(gid) != 0)
+        return std::string("setgid failed: ") + std::strerror(errno);
+    if (!user.empty() && setuid(uid) != 0)
+        return std::string("setuid failed: ") + std::strerror(errno);
+    return {};
+}
+
+void daemonize()
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        LOG_CRIT("fork failed: %s", std::strerror(errno));
+        _exit(1);
+    }
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        close(null);
+    }
+}
+
+void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        for (auto& ch : kids) {
+            if (ch.pid != pid)
+                continue;
+            if (g_stop) {   // going down anyway: neither an error nor a restart
+                ch.pid = 0;
+                continue;
+            }
+            int64_t now = now_ms();
+            if (WIFSIGNALED(st))
+                LOG_ERR("%s (pid %d) killed by signal %d; restarting", ch.spec.name().c_str(), pid, WTERMSIG(st));
+            else
+                LOG_ERR("%s (pid %d) exited with %d; restarting", ch.spec.name().c_str(), pid, WEXITSTATUS(st));
+            // Back-off doubles while a child keeps dying young, up to 10 s.
+            ch.backoff_ms = now - ch.started_ms < 10000 ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
+            ch.restart_at_ms = now + ch.backoff_ms;
+            ch.pid = 0;
+            on_child_died(rt, ch.spec);
+        }
+    }
+    for (auto& ch : kids)
+        if (ch.pid == 0 && !g_stop && now_ms() >= ch.restart_at_ms)
+            spawn(rt, ch);
+}
+
+void stop_children(std::vector<Child>& kids)
+{
+    for (auto& ch : kids)
+        if (ch.pid > 0)
+            kill(ch.pid, SIGTERM);
+    int64_t deadline = now_ms() + 2000;
+    size_t alive = kids.size();
+    while (alive > 0 && now_ms() < deadline) {
+        alive = 0;
+        for (auto& ch : kids) {
+            if (ch.pid > 0 && waitpid(ch.pid, nullptr, WNOHANG) == ch.pid)
+                ch.pid = 0;
+            alive += ch.pid > 0;
+        }
+        if (alive)
+            poll(nullptr, 0, 20);
+    }
+    for (auto& ch : kids)
+        if (ch.pid > 0) {
+            LOG_WARN("%s (pid %d) did not stop in 2 s: killing it", ch.spec.name().c_str(), ch.pid);
+            kill(ch.pid, SIGKILL);
+            waitpid(ch.pid, nullptr, 0);
+        }
+}
+
+// Raises the descriptor limit to its hard maximum; warns when a worker could
+// still run out before the connection table is full.
+void raise_fd_limit(const Config& cfg)
+{
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t need = static_cast<rlim_t>(cfg.tcp_max_connections) + 256;
+    if (rl.rlim_cur < need)
+        LOG_WARN("tcp_max_connections=%d but a process may open only %llu files: connections beyond that are "
+                 "refused; raise the limit (ulimit -n, LimitNOFILE=)", cfg.tcp_max_connections,
+                 static_cast<unsigned long long>(rl.rlim_cur));
+}
+
+}  // namespace
+
+int run_server(const Config& cfg, const Options& opt)
+{
+    bool to_stderr = opt.log_stderr || cfg.log_stderror;
+    log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
+    raise_fd_limit(cfg);
+    Runtime rt;
+    std::string err = rt.setup(cfg, opt.shm_mb);
+    if (err.empty())
+        err = init_transports(rt);
+    if (!err.empty()) {
+        LOG_CRIT("%s", err.c_str());
+        if (!to_stderr)
+            std::fprintf(stderr, "ser: %s\n", err.c_str());
+        return 1;
+    }
+    if (!opt.foreground && cfg.fork)
+        daemonize();
+    std::string pid_file = opt.pid_file.empty() ? cfg.pid_file : opt.pid_file;
+    if (!pid_file.empty()) {
+        std::ofstream(pid_file) << getpid() << '\n';
+    }
+    err = drop_privileges(opt.user.empty() ? cfg.user : opt.user, opt.group.empty() ? cfg.group : opt.group);
+    if (!err.empty()) {
+        LOG_CRIT("%s", err.c_str());
+        return 1;
+    }
+    set_signals();
+    std::vector<Child> kids;
+    for (const auto& spec : child_specs(rt))
+        kids.push_back(Child{spec});
+    for (auto& ch : kids)
+        if (!spawn(rt, ch))
+            g_stop = 1;
+    LOG_NOTICE("ser %s started: %zu processes, %zu listeners", SER_VERSION, kids.size(), rt.listen_addrs.size());
+    while (!g_stop) {
+        poll(nullptr, 0, 100);
+        reap_and_restart(rt, kids);
+        if (g_hup) {
+            g_hup = 0;
+            // Main reloads too, so a worker forked later starts with the new material.
+            std::string err = reload_transports();
+            if (!err.empty())
+                LOG_ERR("TLS reload in main failed; workers started from now on keep the old material: %s",
+                        err.c_str());
+            for (auto& ch : kids)
+                if (ch.pid > 0)
+                    kill(ch.pid, SIGHUP);
+        }
+    }
+    LOG_NOTICE("stopping");
+    stop_children(kids);
+    if (!pid_file.empty())
+        unlink(pid_file.c_str());
+    return 0;
+}
+
+}  // namespace ser

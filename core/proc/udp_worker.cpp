@@ -1,0 +1,58 @@
+#include "proc/udp_worker.h"
+
+#include "log.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace ser {
+
+int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& h,
+                     const volatile sig_atomic_t& stop)
+{
+    const UdpListener& u = rt.udp[udp_idx];
+    const ListenAddr& la = rt.listen_addrs[u.listen_idx];
+    int fd = u.fds[k];
+    // One byte more than the limit tells an oversized datagram from one that fits.
+    size_t cap = static_cast<size_t>(rt.cfg->udp_max_msg_size) + 1;
+    std::unique_ptr<char[]> buf(new char[cap]);
+    RecvInfo ri;
+    ri.proto = Proto::Udp;
+    ri.dst = la.addr;
+    ri.listener = &la;
+    // poll, then read until the socket is empty: under load one wake-up
+    // serves several datagrams. (A blocking recvfrom per datagram saves the
+    // poll and the empty read but wakes once per datagram; measured with
+    // bench/cpu_per_msg.sh udp 1000 20000: 10.8 us/msg against 9.4.)
+    pollfd pfd{fd, POLLIN, 0};
+    while (!stop) {
+        int pr = poll(&pfd, 1, 500);
+        if (pr <= 0)
+            continue;
+        for (int i = 0; i < 256 && !stop; i++) {
+            ri.src.len = sizeof ri.src.ss;
+            ssize_t n = recvfrom(fd, buf.get(), cap, MSG_TRUNC, ri.src.sa(), &ri.src.len);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    LOG_ERR("recvfrom on %s failed: %s", la.addr.str().c_str(), std::strerror(errno));
+                break;
+            }
+            if (static_cast<size_t>(n) >= cap) {
+                rt.stats->parse_errors.fetch_add(1, std::memory_order_relaxed);
+                LOG_INFO("datagram of %zd bytes from %s over udp_max_msg_size: dropped", n, ri.src.str().c_str());
+                continue;
+            }
+            // RFC 5626 keep-alives on UDP are STUN, and a lone CRLF is noise: skip tiny datagrams.
+            if (n <= 4)
+                continue;
+            h(std::string_view(buf.get(), static_cast<size_t>(n)), ri);
+        }
+    }
+    return 0;
+}
+
+}  // namespace ser

@@ -1,0 +1,19 @@
+#pragma once
+// A UDP receiver process: reads datagrams from its own SO_REUSEPORT socket of
+// one UDP listener and hands each to the SIP layer.
+
+#include "proc/runtime.h"
+
+#include <csignal>
+#include <functional>
+#include <string_view>
+
+namespace ser {
+
+using DgramHandler = std::function<void(std::string_view msg, const RecvInfo& ri)>;
+
+// Runs until `stop` is set; `udp_idx` picks the listener, `k` the receiver's socket.
+int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& h,
+                     const volatile sig_atomic_t& stop);
+
+}  // namespace ser

@@ -1,0 +1,306 @@
+// The proxy: message entry point, request handling, destinations of
+// forward(), and the `myself` tests. Via handling and response routing are
+// in proxy_via.cpp, local replies in proxy_reply.cpp.
+#include "proxy/proxy.h"
+
+#include "log.h"
+#include "sip/sip_uri.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+
+#include <cctype>
+#include <cstring>
+
+namespace ser {
+namespace {
+
+bool is_any_addr(const SockAddr& a)
+{
+    if (a.family() == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    if (a.family() == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+    return false;
+}
+
+// "host", "host:port", "[v6]", "[v6]:port" or a bare v6 address.
+void split_hostport(std::string_view hp, std::string_view& host, uint16_t& port)
+{
+    std::string_view p;
+    if (!hp.empty() && hp[0] == '[') {
+        size_t close = hp.find(']');
+        host = hp.substr(0, close == std::string_view::npos ? hp.size() : close + 1);
+        if (close != std::string_view::npos && close + 1 < hp.size() && hp[close + 1] == ':')
+            p = hp.substr(close + 2);
+    } else {
+        size_t colon = hp.find(':');
+        bool one = colon != std::string_view::npos && hp.find(':', colon + 1) == std::string_view::npos;
+        host = one ? hp.substr(0, colon) : hp;
+        p = one ? hp.substr(colon + 1) : std::string_view();
+    }
+    unsigned v = 0;
+    for (char c : p)
+        v = (c >= '0' && c <= '9' && v < 65536) ? v * 10 + static_cast<unsigned>(c - '0') : 65536;
+    if (!p.empty() && v > 0 && v < 65536)
+        port = static_cast<uint16_t>(v);
+}
+
+// Lower case, IPv6 brackets removed: the form SelfEntry::host holds.
+std::string canonical_host(std::string_view host)
+{
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    std::string h(host);
+    for (char& c : h)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return h;
+}
+
+std::vector<SockAddr> interface_addresses()
+{
+    std::vector<SockAddr> out;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) {
+        LOG_ERR("getifaddrs failed: %s; `myself` knows only the listen addresses", std::strerror(errno));
+        return out;
+    }
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+            continue;
+        SockAddr a;
+        a.len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        std::memcpy(&a.ss, i->ifa_addr, a.len);
+        a.set_port(0);
+        out.push_back(a);
+    }
+    freeifaddrs(list);
+    return out;
+}
+
+}  // namespace
+
+Proxy::Proxy(const Config& cfg, Sender& sender) : cfg_(cfg), sender_(sender), engine_(cfg)
+{
+    learn_addresses();
+}
+
+void Proxy::add_self(std::string_view hostport, uint16_t port, std::optional<Proto> proto)
+{
+    std::string_view host;
+    split_hostport(hostport, host, port);
+    SelfEntry e;
+    e.host = canonical_host(host);
+    if (e.host.empty())
+        return;
+    e.ip = SockAddr::from_numeric(e.host, port);
+    e.port = port;
+    e.proto = proto;
+    self_.push_back(std::move(e));
+}
+
+void Proxy::learn_addresses()
+{
+    std::vector<const ListenAddr*> wild;
+    for (const ListenAddr& l : sender_.listeners()) {
+        if (is_any_addr(l.addr))
+            wild.push_back(&l);
+        else
+            add_self(l.addr.ip(), l.addr.port(), l.proto);
+        if (!l.advertise.empty())
+            add_self(l.advertise, l.addr.port(), l.proto);
+    }
+    for (const std::string& a : cfg_.aliases)
+        add_self(a, 0, std::nullopt);
+    if (wild.empty())
+        return;
+    local_ips_ = interface_addresses();
+    for (const ListenAddr* l : wild)
+        for (const SockAddr& ip : local_ips_)
+            // An IPv6 wildcard socket is dual-stack on Linux by default.
+            if (l->addr.family() == AF_INET6 || ip.family() == AF_INET)
+                add_self(ip.ip(), l->addr.port(), l->proto);
+}
+
+bool Proxy::is_myself(std::string_view host, uint16_t port) const
+{
+    std::string h = canonical_host(host);
+    std::optional<SockAddr> ip = SockAddr::from_numeric(h, 0);
+    for (const SelfEntry& e : self_) {
+        if (port != 0 && e.port != 0 && e.port != port)
+            continue;
+        if (ip ? (e.ip && e.ip->same_ip(*ip)) : e.host == h)
+            return true;
+    }
+    return false;
+}
+
+bool Proxy::is_my_addr(const SockAddr& a) const
+{
+    for (const SelfEntry& e : self_)
+        if (e.ip && e.ip->same_ip(a))
+            return true;
+    return false;
+}
+
+bool Proxy::is_loop(const Dest& d) const
+{
+    for (const SelfEntry& e : self_)
+        if (e.proto == d.proto && e.ip && e.port == d.addr.port() && e.ip->same_ip(d.addr))
+            return true;
+    return false;
+}
+
+void Proxy::fail(MsgContext& ctx, int code, const char* reason)
+{
+    ctx.err_code = code;
+    ctx.err_reason = reason;
+}
+
+bool Proxy::send(const SendTarget& t, std::string_view data)
+{
+    if (sender_.send(t, data))
+        return true;
+    ++stats_.send_errors;
+    LOG_ERR("send over %s to %s failed", std::string(proto_name(t.proto)).c_str(), t.dst.str().c_str());
+    return false;
+}
+
+void Proxy::on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts* tls)
+{
+    MsgContext ctx(buf, ri, tls);
+    // One limit per transport, the same the receivers and framers apply.
+    int max = ri.proto == Proto::Udp ? cfg_.udp_max_msg_size : cfg_.tcp_max_msg_size;
+    sip::ParseResult pr = ctx.parse(static_cast<size_t>(max));
+    if (!pr.ok) {
+        ++stats_.parse_errors;
+        on_bad_message(buf, ri, pr.error);
+        return;
+    }
+    if (ctx.discarded_after_body) {
+        // What follows Content-Length never passed the route script: forwarding
+        // it would smuggle a second message past it.
+        ++stats_.discarded_after_body_msgs;
+        stats_.discarded_after_body_bytes += ctx.discarded_after_body;
+        LOG_INFO("%s message from %s: %zu bytes after the Content-Length body discarded",
+                 std::string(proto_name(ri.proto)).c_str(), ri.src.str().c_str(), ctx.discarded_after_body);
+    }
+    if (ctx.msg.is_request)
+        handle_request(ctx);
+    else
+        handle_response(ctx);
+}
+
+void Proxy::handle_request(MsgContext& ctx)
+{
+    ++stats_.requests;
+    engine_.run(ctx, *this);
+    if (ctx.forwarded || ctx.replied)
+        return;
+    // A forward failed and the script neither retried nor answered: answer
+    // with that failure rather than leave the client retransmitting.
+    if (!ctx.dropped && ctx.err_code != 0 && !ctx.is_ack())
+        reply(ctx, ctx.err_code, ctx.err_reason);
+    if (!ctx.replied) {
+        ++stats_.dropped;
+        LOG_DBG("%.*s from %s: nothing sent", static_cast<int>(ctx.msg.method.size()), ctx.msg.method.data(),
+                ctx.ri.src.str().c_str());
+    }
+}
+
+// Where forward()/send() goes: the explicit host, else the next Route, else
+// the Request-URI (maddr, port and transport= honoured; sips means TLS).
+bool Proxy::pick_dest(MsgContext& ctx, const FwdSpec& f, Dest& d)
+{
+    bool by_uri = !f.has_host || f.host_from_uri;
+    sip::SipUri u;
+    if (by_uri || f.port_from_uri) {
+        const RouteEntry* r = f.has_host ? nullptr : ctx.next_route();
+        std::string_view target = r ? r->uri : ctx.ruri();
+        bool parsed = sip::parse_uri(target, u);
+        if (!parsed || u.host.empty()) {
+            LOG_INFO("cannot forward: \"%.*s\" is not a SIP URI", static_cast<int>(target.size()), target.data());
+            fail(ctx, parsed ? 416 : 400, parsed ? "Unsupported URI Scheme" : "Bad Request-URI");
+            return false;
+        }
+    }
+    d.proto = f.proto.value_or(Proto::Udp);
+    if (by_uri && !f.proto) {
+        std::optional<Proto> p = u.transport.empty() ? std::optional<Proto>(Proto::Udp) : proto_from_name(u.transport);
+        if (!p || *p == Proto::Serial) {
+            LOG_INFO("cannot forward: transport=%.*s is not supported", static_cast<int>(u.transport.size()),
+                     u.transport.data());
+            fail(ctx, 503, "Unsupported Transport");
+            return false;
+        }
+        d.proto = (u.transport.empty() && sip::iequals(u.scheme, "sips")) ? Proto::Tls : *p;
+    }
+    if (f.host_from_uri)
+        d.host = std::string(u.host);
+    else if (!f.has_host)
+        d.host = std::string(u.maddr.empty() ? u.host : u.maddr);
+    else
+        d.host = f.host;
+    d.port = f.port;
+    if (d.port == 0 && (f.port_from_uri || !f.has_host))
+        d.port = u.port;
+    if (d.port == 0)
+        d.port = proto_default_port(d.proto);
+    return true;
+}
+
+bool Proxy::resolve_dest(MsgContext& ctx, Dest& d)
+{
+    std::optional<SockAddr> a = resolve_host(d.host, d.port);
+    if (!a) {
+        LOG_ERR("cannot resolve \"%s\"", d.host.c_str());
+        fail(ctx, 478, "Unresolvable destination");
+        return false;
+    }
+    d.addr = *a;
+    return true;
+}
+
+int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
+{
+    if (!ctx.msg.is_request)
+        return -1;
+    Dest d;
+    if (!pick_dest(ctx, f, d) || !resolve_dest(ctx, d))
+        return -1;
+    if (!f.raw && ctx.process_maxfwd(70) < 0) {
+        LOG_INFO("Max-Forwards is 0: not forwarding to %s", d.addr.str().c_str());
+        fail(ctx, 483, "Too Many Hops");
+        return -1;
+    }
+    if (is_loop(d)) {
+        LOG_WARN("forward to %s:%s is this server: loop", std::string(proto_name(d.proto)).c_str(),
+                 d.addr.str().c_str());
+        fail(ctx, 482, "Loop Detected");
+        return -1;
+    }
+    const ListenAddr* out = sender_.pick_listener(d.proto, d.addr);
+    if (!out) {
+        LOG_ERR("no %s listener to reach %s", std::string(proto_name(d.proto)).c_str(), d.addr.str().c_str());
+        fail(ctx, 503, "Service Unavailable");
+        return -1;
+    }
+    std::string msg;
+    if (!build_request(ctx, f.raw ? nullptr : out, d, msg)) {
+        LOG_ERR("cannot build the request for %s (conflicting edits)", d.addr.str().c_str());
+        fail(ctx, 500, "Server Internal Error");
+        return -1;
+    }
+    SendTarget t{d.proto, d.addr, 0, d.host};
+    t.from = out;   // the listener our Via names
+    if (!send(t, msg)) {
+        fail(ctx, 503, "Service Unavailable");
+        return -1;
+    }
+    ++stats_.forwarded;
+    ++ctx.forwards;
+    ctx.forwarded = true;
+    return 1;
+}
+
+}  // namespace ser
