@@ -31,7 +31,7 @@ public:
     // failure returns nullptr and sets `err` to a message naming file and cause.
     static std::shared_ptr<const TlsDomainSet> build(const Config& cfg, std::string& err);
 
-    // tls_find_domain: the server domain for a connection that arrived on `local`
+    // The server domain for a connection that arrived on `local`
     // with SNI name `sni` ("" when the client sent none). Never nullptr.
     const TlsDomain* find_server(const SockAddr& local, std::string_view sni) const;
     // The client domain for an outgoing connection to `remote`. Never nullptr.
@@ -43,5 +43,12 @@ private:
     const TlsDomain* default_server_ = nullptr;
     const TlsDomain* default_client_ = nullptr;
 };
+
+// tls_find_domain (SER name): the server domain for a connection that arrived
+// on `local` with SNI name `sni`. Never nullptr.
+inline const TlsDomain* tls_find_domain(const TlsDomainSet& set, const SockAddr& local, std::string_view sni)
+{
+    return set.find_server(local, sni);
+}
 
 }  // namespace ser::tls

@@ -176,7 +176,7 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
 
 namespace ser {
 
-std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners, ConnTable& conns)
+std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners)
 {
     if (cfg.disable_tls)
         return {};
@@ -192,7 +192,7 @@ std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& liste
     if (!domains)
         return err;
     size_t n = domains->size();
-    register_transport(Proto::Tls, &tls::tls_transport_init(cfg, conns, std::move(domains)));
+    register_transport(Proto::Tls, &tls::tls_transport_init(cfg, tcp_transport(), std::move(domains)));
     LOG_INFO("TLS: %zu domain(s) ready", n);
     return {};
 }

@@ -1,5 +1,5 @@
-// The TLS transport: a non-blocking handshake state machine driven from the
-// owning worker's read and write paths, then SSL_read/SSL_write on the fd.
+// The TLS transport (see tls_server.h): the handshake state machine, then
+// SSL_read/SSL_write, all through the BIO over the transport below.
 #include "tls_server.h"
 
 #include "clock.h"
@@ -7,7 +7,6 @@
 #include "tls_init.h"
 
 #include <openssl/x509v3.h>
-#include <poll.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,68 +42,50 @@ std::string common_name(X509_NAME* n)
 
 class TlsTransport final : public Transport {
 public:
-    TlsTransport(const Config& cfg, ConnTable& conns, std::shared_ptr<const TlsDomainSet> d)
-        : cfg_(cfg), conns_(conns), domains_(std::move(d))
+    TlsTransport(const Config& cfg, Transport& lower, std::shared_ptr<const TlsDomainSet> d)
+        : cfg_(cfg), lower_(lower), domains_(std::move(d))
     {
     }
     Proto proto() const override { return Proto::Tls; }
-
-    IoStatus on_open(StreamConn& c) override { return tls_tcpconn_init(c, c.fd); }
-
-    IoResult read(StreamConn& c, RecvBuf& buf) override
+    IoStatus on_open(StreamConn& c) override { return tls_tcpconn_init(c, lower_); }
+    IoResult read(StreamConn& c, std::span<char> buf) override { return tls_read(c, buf); }
+    IoResult write(StreamConn& c, std::span<const char> data) override { return tls_blocking_write(c, data); }
+    void close(StreamConn& c) override
     {
-        auto* t = static_cast<TlsConn*>(c.xstate.get());
-        if (t->state != TlsState::Established) {
-            IoStatus s = handshake(c, *t);
-            if (s != IoStatus::Ok)
-                return {s, 0};
-        }
-        char* p = buf.space();
-        size_t room = buf.contiguous_space();
-        if (room == 0)
-            return {IoStatus::Error, 0};
-        ERR_clear_error();
-        int n = SSL_read(t->ssl.get(), p, static_cast<int>(std::min<size_t>(room, 1 << 30)));
-        if (n > 0) {
-            buf.commit(static_cast<size_t>(n));
-            return {IoStatus::Ok, static_cast<size_t>(n)};
-        }
-        return {io_error(c, *t, n, "SSL_read"), 0};
+        tls_close(c);
+        tls_tcpconn_clean(c);
     }
-
-    IoResult write(StreamConn& c, std::span<const char> data) override
-    {
-        auto* t = static_cast<TlsConn*>(c.xstate.get());
-        if (t->state != TlsState::Established) {
-            IoStatus s = handshake(c, *t);
-            if (s != IoStatus::Ok)
-                return {s, 0};
-        }
-        if (data.empty())
-            return {IoStatus::Ok, 0};
-        ERR_clear_error();
-        // With SSL_MODE_ENABLE_PARTIAL_WRITE a retry after WANT_* passes the same
-        // (or a longer) buffer, which SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows to move.
-        int n = SSL_write(t->ssl.get(), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
-        if (n > 0)
-            return {IoStatus::Ok, static_cast<size_t>(n)};
-        return {io_error(c, *t, n, "SSL_write"), 0};
-    }
-
-    void close(StreamConn& c) override { tls_close(c, c.fd); }
 
     bool pending_write(const StreamConn& c) const override
     {
-        auto* t = static_cast<const TlsConn*>(c.xstate.get());
+        const TlsConn* t = tls_conn(c);
         return t && t->want_write;
     }
-
     bool blocked_on_write(const StreamConn& c) const override { return pending_write(c); }
-
     int send_timeout_s(const StreamConn& c, int dflt) const override
     {
-        auto* t = static_cast<const TlsConn*>(c.xstate.get());
+        const TlsConn* t = tls_conn(c);
         return t && t->domain ? t->domain->params.send_timeout : dflt;
+    }
+    int handshake_timeout_s(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t && t->domain ? t->domain->params.handshake_timeout : 0;
+    }
+    bool handshake_done(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t && t->state == TlsState::Established;
+    }
+    std::string failure_reason(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t ? t->failure : std::string();
+    }
+    const TlsFacts* describe(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t && t->state == TlsState::Established ? &t->peer : nullptr;
     }
 
     std::string reload() override
@@ -134,18 +115,19 @@ public:
         return it == sessions_.end() ? nullptr : it->second.get();
     }
 
-private:
     IoStatus handshake(StreamConn& c, TlsConn& t);
     IoStatus io_error(StreamConn& c, TlsConn& t, int rc, const char* call);
-    void established(StreamConn& c, TlsConn& t);
+
+private:
+    void established(TlsConn& t);
 
     const Config& cfg_;
-    ConnTable& conns_;
+    Transport& lower_;
     std::shared_ptr<const TlsDomainSet> domains_;
     std::unordered_map<std::string, SessionPtr> sessions_;
 };
 
-IoStatus TlsTransport::io_error(StreamConn& c, TlsConn& t, int rc, const char* call)
+IoStatus TlsTransport::io_error(StreamConn&, TlsConn& t, int rc, const char* call)
 {
     int e = SSL_get_error(t.ssl.get(), rc);
     t.want_write = e == SSL_ERROR_WANT_WRITE;
@@ -156,9 +138,8 @@ IoStatus TlsTransport::io_error(StreamConn& c, TlsConn& t, int rc, const char* c
     case SSL_ERROR_ZERO_RETURN:
         return IoStatus::Closed;
     case SSL_ERROR_SYSCALL:
-        if (errno == EAGAIN || errno == EINTR)
-            return IoStatus::Again;
-        // EOF without close_notify, or a reset: the peer went away.
+        // The layer below ended (EOF without close_notify, or a reset): the
+        // peer went away.
         drain_errors();
         return IoStatus::Closed;
     default: {
@@ -172,8 +153,7 @@ IoStatus TlsTransport::io_error(StreamConn& c, TlsConn& t, int rc, const char* c
         long vr = SSL_get_verify_result(t.ssl.get());
         if (vr != X509_V_OK)
             why += (why.empty() ? "" : "; ") + std::string("certificate: ") + X509_verify_cert_error_string(vr);
-        LOG_NOTICE("conn %u: TLS %s with %s failed: %s", c.id, call, c.remote.str().c_str(),
-                   why.empty() ? "protocol error" : why.c_str());
+        t.failure = std::string("TLS ") + call + " failed: " + (why.empty() ? "protocol error" : why);
         return IoStatus::Error;
     }
     }
@@ -187,34 +167,26 @@ IoStatus TlsTransport::handshake(StreamConn& c, TlsConn& t)
     int rc = SSL_do_handshake(t.ssl.get());
     if (rc == 1) {
         t.want_write = false;
-        established(c, t);
+        established(t);
         return IoStatus::Ok;
     }
     return io_error(c, t, rc, "handshake");
 }
 
-void TlsTransport::established(StreamConn& c, TlsConn& t)
+void TlsTransport::established(TlsConn& t)
 {
     t.state = TlsState::Established;
-    c.deadline_ms = 0;
     SSL* ssl = t.ssl.get();
     t.peer.version = SSL_get_version(ssl);
     t.peer.cipher = SSL_get_cipher_name(ssl);
+    t.peer.resumed = SSL_session_reused(ssl) == 1;
+    if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
+        t.peer.sni = sni;
     if (X509* peer = SSL_get0_peer_certificate(ssl)) {
-        t.peer_subject = x509_name(X509_get_subject_name(peer));
+        t.peer.peer_subject = x509_name(X509_get_subject_name(peer));
         t.peer.peer_cn = common_name(X509_get_subject_name(peer));
         t.peer.verified = SSL_get_verify_result(ssl) == X509_V_OK && t.domain->params.verify;
     }
-    conns_.update(c.id, [&](TcpConnRecord& r) {
-        std::snprintf(r.tls_version, sizeof r.tls_version, "%s", t.peer.version.c_str());
-        std::snprintf(r.tls_cipher, sizeof r.tls_cipher, "%s", t.peer.cipher.c_str());
-        std::snprintf(r.tls_peer_subject, sizeof r.tls_peer_subject, "%s", t.peer_subject.c_str());
-        r.tls_verified = t.peer.verified ? 1 : 0;
-    });
-    LOG_INFO("conn %u: TLS with %s: %s %s%s, peer %s%s", c.id, c.remote.str().c_str(), t.peer.version.c_str(),
-             t.peer.cipher.c_str(), SSL_session_reused(ssl) ? " (resumed)" : "",
-             t.peer_subject.empty() ? "without certificate" : t.peer_subject.c_str(),
-             t.peer_subject.empty() ? "" : (t.peer.verified ? " (verified)" : " (not verified)"));
 }
 
 int new_session_cb(SSL* ssl, SSL_SESSION* sess)
@@ -251,9 +223,9 @@ bool setup_client(StreamConn& c, TlsConn& t)
 
 }  // namespace
 
-Transport& tls_transport_init(const Config& cfg, ConnTable& conns, std::shared_ptr<const TlsDomainSet> domains)
+Transport& tls_transport_init(const Config& cfg, Transport& lower, std::shared_ptr<const TlsDomainSet> domains)
 {
-    static TlsTransport t(cfg, conns, std::move(domains));
+    static TlsTransport t(cfg, lower, std::move(domains));
     g_transport = &t;
     return t;
 }
@@ -289,7 +261,7 @@ int client_hello_callback(SSL* ssl, int*, void*)
     if (!t)
         return SSL_CLIENT_HELLO_SUCCESS;
     std::string name = client_hello_sni(ssl);
-    const TlsDomain* d = t->domains->find_server(t->local, name);
+    const TlsDomain* d = tls_find_domain(*t->domains, t->local, name);
     if (d && d != t->domain) {
         SSL_set_SSL_CTX(ssl, d->ctx.get());
         // SSL_set_SSL_CTX moves certificate and key, not the verification
@@ -307,59 +279,75 @@ int client_hello_callback(SSL* ssl, int*, void*)
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-IoStatus tls_tcpconn_init(StreamConn& c, int fd)
+IoStatus tls_tcpconn_init(StreamConn& c, Transport& lower)
 {
     auto t = std::make_unique<TlsConn>();
     t->domains = g_transport->domains();
     t->local = c.local;
-    t->domain = c.outgoing ? t->domains->find_client(c.remote) : t->domains->find_server(c.local, "");
+    t->domain = c.outgoing ? t->domains->find_client(c.remote) : tls_find_domain(*t->domains, c.local, "");
+    t->link = LowerLink{&lower, &c};
+    TlsConn& tc = *t;
+    c.xstate = std::move(t);   // from here on tls_conn(c) finds it, and c frees it
     ERR_clear_error();
-    t->ssl.reset(SSL_new(t->domain->ctx.get()));
-    if (!t->ssl || SSL_set_fd(t->ssl.get(), fd) != 1) {
-        LOG_ERR("conn %u: SSL_new/SSL_set_fd failed: %s", c.id, drain_errors().c_str());
+    tc.ssl.reset(SSL_new(tc.domain->ctx.get()));
+    BIO* bio = tc.ssl ? transport_bio(tc.link) : nullptr;
+    if (!bio) {
+        tc.failure = "SSL_new/BIO_new failed: " + drain_errors();
         return IoStatus::Error;
     }
-    SSL_set_app_data(t->ssl.get(), t.get());
+    SSL_set_bio(tc.ssl.get(), bio, bio);   // the SSL owns the BIO (one reference for both directions)
+    SSL_set_app_data(tc.ssl.get(), &tc);
     if (c.outgoing) {
-        t->state = TlsState::Connecting;
-        if (!setup_client(c, *t)) {
-            LOG_ERR("conn %u: TLS client set-up for %s failed: %s", c.id, c.host.c_str(), drain_errors().c_str());
+        tc.state = TlsState::Connecting;
+        if (!setup_client(c, tc)) {
+            tc.failure = "TLS client set-up for " + c.host + " failed: " + drain_errors();
             return IoStatus::Error;
         }
     } else {
-        SSL_set_accept_state(t->ssl.get());
+        SSL_set_accept_state(tc.ssl.get());
     }
-    c.deadline_ms = now_ms() + t->domain->params.handshake_timeout * 1000LL;
-    c.xstate = std::move(t);
     return IoStatus::Ok;
 }
 
-IoResult tls_read(StreamConn& c)
-{
-    return c.xprt->read(c, c.rbuf);
-}
-
-size_t tls_blocking_write(StreamConn& c, int fd, const char* buf, size_t len)
+IoResult tls_read(StreamConn& c, std::span<char> buf)
 {
     auto* t = static_cast<TlsConn*>(c.xstate.get());
-    int64_t deadline = now_ms() + (t ? t->domain->params.send_timeout : 120) * 1000LL;
-    size_t done = 0;
-    while (done < len) {
-        IoResult r = c.xprt->write(c, std::span<const char>(buf + done, len - done));
-        if (r.status == IoStatus::Ok) {
-            done += r.bytes;
-            continue;
-        }
-        int64_t left = deadline - now_ms();
-        if (r.status != IoStatus::Again || left <= 0)
-            break;
-        pollfd p{fd, static_cast<short>(t && t->want_write ? POLLOUT : POLLIN | POLLOUT), 0};
-        poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    if (t->state != TlsState::Established) {
+        IoStatus s = g_transport->handshake(c, *t);
+        if (s != IoStatus::Ok)
+            return {s, 0};
     }
-    return done;
+    if (buf.empty())
+        return {IoStatus::Error, 0};
+    ERR_clear_error();
+    int n = SSL_read(t->ssl.get(), buf.data(), static_cast<int>(std::min<size_t>(buf.size(), 1 << 30)));
+    if (n > 0)
+        return {IoStatus::Ok, static_cast<size_t>(n)};
+    IoStatus s = g_transport->io_error(c, *t, n, "SSL_read");
+    // A handshake that just finished with no data behind it is progress.
+    return {s == IoStatus::Again ? IoStatus::Again : s, 0};
 }
 
-void tls_close(StreamConn& c, int)
+IoResult tls_blocking_write(StreamConn& c, std::span<const char> data)
+{
+    auto* t = static_cast<TlsConn*>(c.xstate.get());
+    if (t->state != TlsState::Established) {
+        IoStatus s = g_transport->handshake(c, *t);
+        if (s != IoStatus::Ok)
+            return {s, 0};
+    }
+    if (data.empty())
+        return {IoStatus::Ok, 0};
+    ERR_clear_error();
+    // With SSL_MODE_ENABLE_PARTIAL_WRITE a retry after WANT_* passes the same
+    // (or a longer) buffer, which SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows to move.
+    int n = SSL_write(t->ssl.get(), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+    if (n > 0)
+        return {IoStatus::Ok, static_cast<size_t>(n)};
+    return {g_transport->io_error(c, *t, n, "SSL_write"), 0};
+}
+
+void tls_close(StreamConn& c)
 {
     auto* t = static_cast<TlsConn*>(c.xstate.get());
     if (!t || !t->ssl)

@@ -16,6 +16,7 @@ struct Header {
     ChanKind kind;
     Proto proto;
     uint16_t host_len;
+    int16_t from;
     uint32_t conn_id;
     SockAddr dst;
 };
@@ -32,7 +33,7 @@ bool chan_send(int fd, const ChanMsg& m)
 {
     if (m.host.size() > 255)
         return false;
-    Header h{m.kind, m.proto, static_cast<uint16_t>(m.host.size()), m.conn_id, m.dst};
+    Header h{m.kind, m.proto, static_cast<uint16_t>(m.host.size()), m.from, m.conn_id, m.dst};
     iovec iov[3] = {{&h, sizeof h},
                     {const_cast<char*>(m.host.data()), m.host.size()},
                     {const_cast<char*>(m.data.data()), m.data.size()}};
@@ -54,6 +55,7 @@ std::optional<ChanMsg> chan_decode(std::string_view d)
     m.kind = h.kind;
     m.proto = h.proto;
     m.conn_id = h.conn_id;
+    m.from = h.from;
     m.dst = h.dst;
     m.host = d.substr(sizeof h, h.host_len);
     m.data = d.substr(sizeof h + h.host_len);

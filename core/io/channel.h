@@ -20,6 +20,7 @@ struct ChanMsg {
     ChanKind kind = ChanKind::SendAddr;
     Proto proto = Proto::Tcp;
     uint32_t conn_id = 0;
+    int16_t from = -1;       // index of the listener a new connection leaves from; -1: any
     SockAddr dst;
     std::string_view host;   // decode: points into the datagram
     std::string_view data;   // decode: points into the datagram

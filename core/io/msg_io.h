@@ -25,7 +25,10 @@ struct TlsFacts {
     std::string version;   // "TLSv1.3"
     std::string cipher;    // "TLS_AES_256_GCM_SHA384"
     std::string peer_cn;   // subject CN of the peer certificate, "" if none
+    std::string peer_subject;  // one-line subject of the peer certificate, "" if none
+    std::string sni;       // the server name the client asked for, "" if none
     bool verified = false; // the peer certificate was presented and verified
+    bool resumed = false;  // the session was resumed
 };
 
 // Where a received message came from.

@@ -15,17 +15,13 @@ public:
     Proto proto() const override { return Proto::Tcp; }
     IoStatus on_open(StreamConn&) override { return IoStatus::Ok; }
 
-    IoResult read(StreamConn& c, RecvBuf& buf) override
+    IoResult read(StreamConn& c, std::span<char> buf) override
     {
-        char* p = buf.space();
-        size_t room = buf.contiguous_space();
-        if (room == 0)
+        if (buf.empty())
             return {IoStatus::Error, 0};
-        ssize_t n = ::recv(c.fd, p, room, 0);
-        if (n > 0) {
-            buf.commit(static_cast<size_t>(n));
+        ssize_t n = ::recv(c.fd, buf.data(), buf.size(), 0);
+        if (n > 0)
             return {IoStatus::Ok, static_cast<size_t>(n)};
-        }
         if (n == 0)
             return {IoStatus::Closed, 0};
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)

@@ -4,7 +4,6 @@
 
 #include "cfg/config.h"
 #include "io/msg_io.h"
-#include "shm/conn_table.h"
 
 #include <string>
 #include <vector>
@@ -12,8 +11,8 @@
 namespace ser {
 
 // Builds every TLS domain's context from the config and registers the TLS
-// transport; "" on success or a fatal error for the operator. Main, before
-// fork. cfg, listeners and conns must outlive every process.
-std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners, ConnTable& conns);
+// transport (stacked on the registered plain TCP transport); "" on success or
+// a fatal error for the operator. Main, before fork; cfg outlives every process.
+std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners);
 
 }  // namespace ser

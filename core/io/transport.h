@@ -20,28 +20,31 @@ struct IoResult {
     size_t bytes = 0;
 };
 
-class RecvBuf;
 struct StreamConn;
 struct TlsFacts;
 
-// Per-connection state a transport keeps (the TLS session); owned by the connection.
+// Per-connection state a transport keeps (the TLS session); owned by the
+// connection, touched only by its transport.
 struct TransportState {
     virtual ~TransportState() = default;
-    // The TLS facts of an established TLS connection, for the route script.
-    virtual const TlsFacts* tls_facts() const { return nullptr; }
 };
 
+// One layer of a stream connection's stack: plain TCP on the fd, or TLS over
+// plain TCP. The connection loop calls these; the framing above never asks
+// which one it is, and a transport never touches the loop's bookkeeping.
 class Transport {
 public:
     virtual ~Transport() = default;
     virtual Proto proto() const = 0;
     // Called once the socket is connected (accepted, or outgoing connect done).
-    // Returns Error to refuse the connection.
+    // Returns Error to refuse the connection (failure_reason() says why).
     virtual IoStatus on_open(StreamConn& c) = 0;
-    // Reads what is available into `buf` (bounded by its free space).
-    // Again: nothing now; Closed: orderly end; Error: fail the connection.
-    virtual IoResult read(StreamConn& c, RecvBuf& buf) = 0;
-    // Writes a prefix of `data`; Again when nothing could be written now.
+    // Reads what is available into `buf`. Ok with bytes (0 when a handshake
+    // moved but no data came); Again: nothing now; Closed: orderly end;
+    // Error: fail the connection (failure_reason() says why).
+    virtual IoResult read(StreamConn& c, std::span<char> buf) = 0;
+    // Writes a prefix of `data`; Again when nothing could be written now. An
+    // empty `data` lets pending protocol bytes (a TLS handshake) move.
     virtual IoResult write(StreamConn& c, std::span<const char> data) = 0;
     // Best-effort orderly shutdown before the fd is closed (TLS close_notify).
     virtual void close(StreamConn& c) = 0;
@@ -54,6 +57,15 @@ public:
     // Seconds queued data may wait to leave before the connection fails
     // (tls_send_timeout of the connection's TLS domain; else `dflt`).
     virtual int send_timeout_s(const StreamConn&, int dflt) const { return dflt; }
+    // Seconds a handshake may take from on_open (0: the transport has none).
+    virtual int handshake_timeout_s(const StreamConn&) const { return 0; }
+    // True once data can flow (at once for TCP; after the handshake for TLS).
+    virtual bool handshake_done(const StreamConn&) const { return true; }
+    // Why the last Error happened, for the one log line the loop writes.
+    virtual std::string failure_reason(const StreamConn&) const { return {}; }
+    // What the handshake established (TLS version, cipher, peer), for the
+    // route script and the connection table; nullptr for plain TCP.
+    virtual const TlsFacts* describe(const StreamConn&) const { return nullptr; }
     // Re-reads certificates and keys (SIGHUP) in this process; "" or why the
     // old material stays in use.
     virtual std::string reload() { return {}; }

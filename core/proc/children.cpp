@@ -42,7 +42,7 @@ int run_child(Runtime& rt, const ChildSpec& spec, const volatile sig_atomic_t& s
     WorkerSender sender(rt, &worker);
     Proxy proxy(*rt.cfg, sender);
     worker.set_handler([&](std::string_view msg, const RecvInfo& ri, StreamConn& c) {
-        proxy.on_message(msg, ri, c.xstate ? c.xstate->tls_facts() : nullptr);
+        proxy.on_message(msg, ri, c.xprt->describe(c));
     });
     return worker.run(stop, hup);
 }
@@ -59,7 +59,7 @@ void on_child_died(Runtime& rt, const ChildSpec& spec)
 std::string init_transports(Runtime& rt)
 {
     register_transport(Proto::Tcp, &tcp_transport());
-    return tls_register(*rt.cfg, rt.listen_addrs, *rt.conns);
+    return tls_register(*rt.cfg, rt.listen_addrs);
 }
 
 }  // namespace ser

@@ -1,17 +1,15 @@
 #pragma once
-// A TCP/TLS worker process: one epoll loop that accepts on the stream
-// listeners, owns every connection it accepts or opens for its whole life,
-// frames SIP messages off them, and sends what it is handed over its channel.
+// A TCP/TLS worker process: the connection loop (core/io/conn_loop.h) with
+// the SIP framer, the worker's channel (messages other processes hand it) and
+// the shared connection table (what other processes see of its connections).
 
+#include "io/conn_loop.h"
 #include "proc/runtime.h"
-#include "io/stream_conn.h"
 #include "proc/worker_sender.h"
 
-#include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 namespace ser {
@@ -19,7 +17,7 @@ namespace ser {
 // Called for every framed message; `conn` is the connection it came on.
 using StreamHandler = std::function<void(std::string_view msg, const RecvInfo& ri, StreamConn& conn)>;
 
-class TcpWorker final : public StreamOwner {
+class TcpWorker final : public StreamOwner, public LoopHost {
 public:
     TcpWorker(Runtime& rt, int index);
     ~TcpWorker() override;
@@ -29,41 +27,33 @@ public:
     int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
 
     int worker_index() const override { return index_; }
+    // Queues data on t.conn_id, or on this worker's connection to t.dst (the
+    // connection table decides which one may be reused), or on a new
+    // connection that leaves from t.from.
     bool send_local(const SendTarget& t, std::string_view data) override;
 
 private:
-    void on_accept(const StreamListener& l);
-    void pause_accept(const StreamListener& l, int err);
-    void resume_accept();
+    // LoopHost: the connection table and the route engine's view.
+    uint32_t admit(const StreamConn& c) override;
+    void established(StreamConn& c) override;
+    void frame(StreamConn& c, std::string_view f) override;
+    void publish(StreamConn& c) override;
+    void closed(StreamConn& c, CloseReason why) override;
+
     void on_channel();
-    void on_conn_event(StreamConn& c, uint32_t events);
-    void on_connected(StreamConn& c);
-    void read_conn(StreamConn& c);
-    void frame_conn(StreamConn& c);
-    bool queue(StreamConn& c, std::string_view data);
-    void flush(StreamConn& c);
-    void set_want_write(StreamConn& c, bool on);
-    StreamConn* connect_to(const SendTarget& t);
-    StreamConn* add_conn(int fd, Proto proto, const SockAddr& local, const SockAddr& remote, bool outgoing);
-    void fail(StreamConn& c, bool error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
-    // Cuts a connection over tcp_msg_read_timeout / tcp_first_msg_timeout:
-    // counts it and logs one line (what: a format with one %d, the seconds).
-    void slow_peer(StreamConn& c, std::atomic<uint64_t>& counter, const char* what, int secs);
-    void reap();
     void reload();
-    void timers();
+    const ListenAddr* source_for(const SendTarget& t) const;
     RecvInfo recv_info(const StreamConn& c) const;
 
     Runtime& rt_;
     int index_;
-    int ep_ = -1;
+    std::unique_ptr<Framer> framer_;
+    std::unique_ptr<ConnLoop> loop_;   // destroyed first: it tells closed() about every connection
     StreamHandler handler_;
-    std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
-    std::vector<uint32_t> dead_;
     std::vector<char> chan_buf_;   // one channel datagram; sized by chan_max_bytes()
-    int64_t last_timer_ms_ = 0;
-    std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
-    int64_t accept_resume_ms_ = 0;
 };
+
+// The loop limits of a TCP worker, from the configuration.
+LoopLimits tcp_loop_limits(const Config& cfg);
 
 }  // namespace ser

@@ -13,6 +13,6 @@ void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
 
 namespace ser {
 
-std::string tls_register(const Config&, const std::vector<ListenAddr>&, ConnTable&) { return {}; }
+std::string tls_register(const Config&, const std::vector<ListenAddr>&) { return {}; }
 
 }  // namespace ser

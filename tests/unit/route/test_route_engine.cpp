@@ -281,7 +281,11 @@ public:
 
     void testTls()
     {
-        TlsFacts facts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", "client.example", true};
+        TlsFacts facts;
+        facts.version = "TLSv1.3";
+        facts.cipher = "TLS_AES_256_GCM_SHA384";
+        facts.peer_cn = "client.example";
+        facts.verified = true;
         Harness h(test_cond("tls_version == \"TLSv1.3\" && tls_cipher =~ \"AES_256\" && "
                             "tls_peer_cn == \"client.example\" && tls_verified == 1 && is_peer_verified()"));
         h.ri.proto = Proto::Tls;

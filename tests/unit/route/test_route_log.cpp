@@ -35,7 +35,11 @@ public:
         RecvInfo ri;
         ri.proto = Proto::Tls;
         ri.src = *SockAddr::from_numeric("::1", 40000);
-        TlsFacts t{"TLSv1.3", "TLS_AES_128_GCM_SHA256", "alice", true};
+        TlsFacts t;
+        t.version = "TLSv1.3";
+        t.cipher = "TLS_AES_128_GCM_SHA256";
+        t.peer_cn = "alice";
+        t.verified = true;
         MsgContext ctx(kMsg, ri, &t);
         CPPUNIT_ASSERT(ctx.parse().ok);
         CPPUNIT_ASSERT_EQUAL(std::string("alice TLSv1.3 TLS_AES_128_GCM_SHA256 1 ::1"),

@@ -1,0 +1,522 @@
+// The connection loop. Connections are closed only in reap(), at the end of a
+// loop turn, so a host may close a connection it is reading from.
+#include "io/conn_loop.h"
+
+#include "clock.h"
+#include "log.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+namespace ser {
+namespace {
+
+// epoll data: kind in the top byte, listener/watch index or connection id below.
+enum : uint64_t { kListener = 1ull << 56, kWatch = 2ull << 56, kConn = 3ull << 56, kKindMask = 0xffull << 56 };
+constexpr int kMaxReadsPerEvent = 16;
+constexpr int kTimerPeriodMs = 200;
+constexpr int kAcceptPauseMs = 500;
+constexpr size_t kCoalesceBytes = 16384;
+
+// Routine closes (the peer's doing or our timers) log at info; faults warn.
+bool is_fault(CloseReason r)
+{
+    switch (r) {
+    case CloseReason::Peer:
+    case CloseReason::Idle:
+    case CloseReason::Shutdown:
+    case CloseReason::MsgReadTimeout:
+    case CloseReason::FirstMsgTimeout:
+    case CloseReason::ConnectFailed:
+        return false;
+    default:
+        return true;
+    }
+}
+
+}  // namespace
+
+const char* close_reason_name(CloseReason r)
+{
+    switch (r) {
+    case CloseReason::Peer: return "peer";
+    case CloseReason::ReadError: return "read_error";
+    case CloseReason::WriteError: return "write_error";
+    case CloseReason::Refused: return "refused";
+    case CloseReason::Framing: return "framing";
+    case CloseReason::TooLarge: return "too_large";
+    case CloseReason::WriteQueueFull: return "write_queue_full";
+    case CloseReason::SendTimeout: return "send_timeout";
+    case CloseReason::Idle: return "idle";
+    case CloseReason::MsgReadTimeout: return "msg_read_timeout";
+    case CloseReason::FirstMsgTimeout: return "first_msg_timeout";
+    case CloseReason::ConnectFailed: return "connect_failed";
+    case CloseReason::ConnectTimeout: return "connect_timeout";
+    case CloseReason::HandshakeTimeout: return "handshake_timeout";
+    case CloseReason::Shutdown: return "shutdown";
+    case CloseReason::Count: break;
+    }
+    return "?";
+}
+
+ConnLoop::ConnLoop(const LoopLimits& limits, LoopHost& host) : lim_(limits), host_(host)
+{
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+}
+
+ConnLoop::~ConnLoop()
+{
+    for (auto& [id, c] : conns_) {
+        host_.closed(*c, CloseReason::Shutdown);
+        c->xprt->close(*c);
+        ::close(c->fd);
+    }
+    if (ep_ >= 0)
+        ::close(ep_);
+}
+
+void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag)
+{
+    listeners_.push_back(Listener{fd, &t, &f, tag});
+    epoll_event ev{EPOLLIN, {.u64 = kListener | (listeners_.size() - 1)}};
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void ConnLoop::watch(int fd, std::function<void()> on_readable)
+{
+    watched_.emplace_back(fd, std::move(on_readable));
+    epoll_event ev{EPOLLIN, {.u64 = kWatch | (watched_.size() - 1)}};
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup, const std::function<void()>& on_hup)
+{
+    epoll_event evs[64];
+    while (!stop) {
+        if (hup) {
+            hup = 0;
+            if (on_hup)
+                on_hup();
+        }
+        int n = epoll_wait(ep_, evs, 64, kTimerPeriodMs);
+        if (n < 0 && errno != EINTR) {
+            LOG_CRIT("epoll_wait failed: %s", std::strerror(errno));
+            return 1;
+        }
+        for (int i = 0; i < n; i++) {
+            uint64_t d = evs[i].data.u64;
+            switch (d & kKindMask) {
+            case kListener: on_accept(d & ~kKindMask); break;
+            case kWatch: watched_[d & ~kKindMask].second(); break;
+            case kConn: {
+                auto it = conns_.find(static_cast<uint32_t>(d & 0xffffffffu));
+                if (it != conns_.end() && !it->second->closing)
+                    on_event(*it->second, evs[i].events);
+                break;
+            }
+            }
+        }
+        reap();
+        if (now_ms() - last_timer_ms_ >= kTimerPeriodMs)
+            timers();
+    }
+    return 0;
+}
+
+StreamConn* ConnLoop::add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote,
+                          bool outgoing)
+{
+    auto c = std::make_unique<StreamConn>(0, fd, t, f, lim_.read_buffer);
+    c->local = local;
+    c->remote = remote;
+    c->outgoing = outgoing;
+    c->created_ms = c->last_active_ms = now_ms();
+    uint32_t id = host_.admit(*c);
+    if (id == 0)
+        return nullptr;
+    c->id = id;
+    epoll_event ev{EPOLLIN | EPOLLRDHUP | (outgoing ? EPOLLOUT : 0u), {.u64 = kConn | id}};
+    c->want_write = outgoing;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    StreamConn* p = c.get();
+    conns_.emplace(id, std::move(c));
+    return p;
+}
+
+void ConnLoop::on_accept(size_t idx)
+{
+    const Listener& l = listeners_[idx];
+    for (int i = 0; i < 64; i++) {
+        SockAddr remote;
+        remote.len = sizeof remote.ss;
+        int fd = accept4(l.fd, remote.sa(), &remote.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accept(idx, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                LOG_ERR("accept() failed: %s", std::strerror(errno));
+            return;
+        }
+        SockAddr local;
+        local.len = sizeof local.ss;
+        getsockname(fd, local.sa(), &local.len);
+        StreamConn* c = add(fd, *l.xprt, *l.framer, local, remote, false);
+        if (!c) {
+            ::close(fd);
+            continue;
+        }
+        c->listener = l.tag;
+        LOG_DBG("conn %u: accepted %s from %s", c->id, std::string(proto_name(l.xprt->proto())).c_str(),
+                remote.str().c_str());
+        on_connected(*c);
+    }
+}
+
+void ConnLoop::pause_accept(size_t idx, int err)
+{
+    // Out of descriptors or memory: the pending connection stays in the
+    // backlog and the level-triggered listener would fire again at once.
+    // Stop listening for a moment instead of spinning, and say it once.
+    epoll_event ev{0, {.u64 = kListener | idx}};
+    epoll_ctl(ep_, EPOLL_CTL_MOD, listeners_[idx].fd, &ev);
+    paused_.push_back(idx);
+    accept_resume_ms_ = now_ms() + kAcceptPauseMs;
+    const ListenAddr* tag = listeners_[idx].tag;
+    LOG_ERR("accept() on %s failed: %s; not accepting for %d ms (%zu connections open here)",
+            tag ? tag->addr.str().c_str() : "?", std::strerror(err), kAcceptPauseMs, conns_.size());
+}
+
+void ConnLoop::resume_accept()
+{
+    for (size_t idx : paused_) {
+        epoll_event ev{EPOLLIN, {.u64 = kListener | idx}};
+        epoll_ctl(ep_, EPOLL_CTL_MOD, listeners_[idx].fd, &ev);
+    }
+    paused_.clear();
+}
+
+StreamConn* ConnLoop::connect(const SockAddr& dst, const ListenAddr* from, Transport& t, Framer& f, std::string host)
+{
+    int fd = socket(dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        LOG_ERR("socket() for %s failed: %s", dst.str().c_str(), std::strerror(errno));
+        return nullptr;
+    }
+    if (from && from->addr.family() == dst.family()) {
+        // Leave from the listener's address (our Via names it); the port is
+        // the kernel's, chosen at connect() time.
+        int one = 1;
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        SockAddr src = from->addr;
+        src.set_port(0);
+        if (bind(fd, src.sa(), src.len) != 0)
+            LOG_INFO("binding the connection to %s to %s failed (%s): the kernel picks the source", dst.str().c_str(),
+                     src.ip().c_str(), std::strerror(errno));
+    }
+    if (::connect(fd, dst.sa(), dst.len) != 0 && errno != EINPROGRESS) {
+        LOG_INFO("connect to %s failed: %s", dst.str().c_str(), std::strerror(errno));
+        ::close(fd);
+        return nullptr;
+    }
+    SockAddr local;
+    StreamConn* c = add(fd, t, f, local, dst, true);
+    if (!c) {
+        ::close(fd);
+        return nullptr;
+    }
+    c->connecting = true;
+    c->host = std::move(host);
+    c->listener = from;
+    c->connect_deadline_ms = now_ms() + lim_.connect_timeout_s * 1000LL;
+    LOG_DBG("conn %u: connecting to %s", c->id, dst.str().c_str());
+    return c;
+}
+
+StreamConn* ConnLoop::find(uint32_t id)
+{
+    auto it = conns_.find(id);
+    return it == conns_.end() || it->second->closing ? nullptr : it->second.get();
+}
+
+void ConnLoop::on_connected(StreamConn& c)
+{
+    c.connecting = false;
+    c.connect_deadline_ms = 0;
+    if (c.xprt->on_open(c) != IoStatus::Ok) {
+        std::string why = c.xprt->failure_reason(c);
+        close(c, CloseReason::Refused, "transport refused the connection%s%s", why.empty() ? "" : ": ", why.c_str());
+        return;
+    }
+    c.open = true;
+    if (int hs = c.xprt->handshake_timeout_s(c); hs > 0 && !c.xprt->handshake_done(c))
+        c.handshake_deadline_ms = now_ms() + hs * 1000LL;
+    after_io(c);
+    flush(c);
+}
+
+// Tells the host once when the transport became ready for data.
+void ConnLoop::after_io(StreamConn& c)
+{
+    if (c.established || c.closing || !c.open || !c.xprt->handshake_done(c))
+        return;
+    c.established = true;
+    c.handshake_deadline_ms = 0;
+    host_.established(c);
+}
+
+void ConnLoop::on_event(StreamConn& c, uint32_t events)
+{
+    if (c.connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+            close(c, CloseReason::ConnectFailed, "connect to %s failed: %s", c.remote.str().c_str(),
+                  std::strerror(err ? err : ECONNREFUSED));
+            return;
+        }
+        if (!(events & EPOLLOUT))
+            return;
+        c.local.len = sizeof c.local.ss;
+        getsockname(c.fd, c.local.sa(), &c.local.len);
+        on_connected(c);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        read(c);
+    if (!c.closing && (events & EPOLLOUT))
+        flush(c);
+}
+
+void ConnLoop::fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, const char* what)
+{
+    if (st == IoStatus::Closed) {
+        close(c, CloseReason::Peer, "closed by peer %s", c.remote.str().c_str());
+        return;
+    }
+    // One line with the transport's reason (a TLS alert, a verify error) or the errno.
+    std::string why = c.xprt->failure_reason(c);
+    if (why.empty() && errno)
+        why = std::strerror(errno);
+    close(c, error_reason, "%s %s%s%s", what, c.remote.str().c_str(), why.empty() ? "" : ": ", why.c_str());
+}
+
+void ConnLoop::read(StreamConn& c)
+{
+    for (int i = 0; i < kMaxReadsPerEvent && !c.closing; i++) {
+        char* p = c.rbuf.space();
+        size_t room = c.rbuf.contiguous_space();
+        if (room == 0) {
+            close(c, CloseReason::TooLarge, "frame from %s larger than the read buffer (%zu bytes)",
+                  c.remote.str().c_str(), c.rbuf.capacity());
+            return;
+        }
+        errno = 0;
+        IoResult r = c.xprt->read(c, std::span<char>(p, room));
+        if (r.status == IoStatus::Ok) {
+            c.last_active_ms = now_ms();
+            after_io(c);
+            if (r.bytes == 0)
+                continue;   // handshake progress, no data yet
+            c.rbuf.commit(r.bytes);
+            c.bytes_in += r.bytes;
+            c.dirty = true;
+            cut_frames(c);
+            continue;
+        }
+        if (r.status == IoStatus::Again)
+            break;
+        fail_io(c, r.status, CloseReason::ReadError, c.established ? "read error from" : "handshake with");
+        return;
+    }
+    after_io(c);
+    // A read may have produced protocol bytes to send (a TLS handshake).
+    if (!c.closing)
+        flush(c);
+}
+
+void ConnLoop::cut_frames(StreamConn& c)
+{
+    while (!c.closing && !c.rbuf.empty()) {
+        std::string_view data = c.rbuf.data();
+        FrameCut f = c.framer->next(data);
+        switch (f.kind) {
+        case FrameCut::Kind::NeedMore:
+            // A partial frame is on the clock (msg_read_timeout) from the read
+            // that brought its first byte.
+            if (!c.msg_started_ms)
+                c.msg_started_ms = now_ms();
+            return;
+        case FrameCut::Kind::Skip:
+            if (!f.reply.empty())
+                send(c, f.reply);
+            c.rbuf.consume(f.length);
+            break;
+        case FrameCut::Kind::Error:
+            close(c, CloseReason::Framing, "bad stream from %s: %s", c.remote.str().c_str(), f.error ? f.error : "?");
+            return;
+        case FrameCut::Kind::Frame:
+            c.got_frame = true;
+            c.msg_started_ms = 0;   // what is left (if anything) starts the next one
+            c.frames_in++;
+            host_.frame(c, data.substr(0, f.length));
+            c.rbuf.consume(f.length);
+            break;
+        }
+    }
+    c.msg_started_ms = 0;   // every byte read belonged to a whole frame
+}
+
+bool ConnLoop::send(StreamConn& c, std::string_view data)
+{
+    if (c.closing)
+        return false;
+    if (c.wqueue_bytes + data.size() > lim_.max_write_queue) {
+        close(c, CloseReason::WriteQueueFull, "write queue to %s over tcp_max_write_queue=%zu bytes: peer is not reading",
+              c.remote.str().c_str(), lim_.max_write_queue);
+        return false;
+    }
+    // Small pieces (pongs, short messages) join the last queued one unless
+    // that one is being written: a peer that sends pings and never reads
+    // must not make a string (and its allocation overhead) per pong.
+    if (c.wqueue.size() > 1 && c.wqueue.back().size() + data.size() <= kCoalesceBytes)
+        c.wqueue.back().append(data);
+    else
+        c.wqueue.emplace_back(data);
+    c.wqueue_bytes += data.size();
+    c.frames_out++;
+    c.dirty = true;
+    flush(c);
+    return !c.closing;
+}
+
+void ConnLoop::flush(StreamConn& c)
+{
+    if (c.connecting || c.closing || !c.open)
+        return;
+    while (true) {
+        // An empty write lets a transport with pending protocol data (TLS) move it.
+        std::span<const char> chunk;
+        if (!c.wqueue.empty())
+            chunk = std::span<const char>(c.wqueue.front().data() + c.woff, c.wqueue.front().size() - c.woff);
+        else if (!c.xprt->pending_write(c))
+            break;
+        errno = 0;
+        IoResult r = c.xprt->write(c, chunk);
+        after_io(c);
+        if (r.status == IoStatus::Error || r.status == IoStatus::Closed) {
+            fail_io(c, r.status, CloseReason::WriteError, c.established ? "write to" : "handshake with");
+            return;
+        }
+        if (r.status == IoStatus::Again || c.wqueue.empty()) {
+            if (!c.stalled_since_ms && !c.wqueue.empty())
+                c.stalled_since_ms = now_ms();
+            // Wait for writability only when that is what blocks us: a TLS
+            // handshake waiting for the peer's answer waits for EPOLLIN, and
+            // arming EPOLLOUT then would spin on an always-writable socket.
+            set_want_write(c, r.status == IoStatus::Again && c.xprt->blocked_on_write(c));
+            return;
+        }
+        c.stalled_since_ms = 0;
+        c.woff += r.bytes;
+        c.wqueue_bytes -= r.bytes;
+        c.bytes_out += r.bytes;
+        c.dirty = true;
+        if (c.woff == c.wqueue.front().size()) {
+            c.wqueue.pop_front();
+            c.woff = 0;
+        }
+    }
+    set_want_write(c, false);
+}
+
+void ConnLoop::set_want_write(StreamConn& c, bool on)
+{
+    if (c.want_write == on)
+        return;
+    c.want_write = on;
+    epoll_event ev{EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u), {.u64 = kConn | c.id}};
+    epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+void ConnLoop::close(StreamConn& c, CloseReason why, const char* fmt, ...)
+{
+    if (c.closing)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (is_fault(why))
+        LOG_WARN("conn %u: closing: %s", c.id, msg);
+    else
+        LOG_INFO("conn %u: closing: %s", c.id, msg);
+    c.closing = true;
+    dead_.emplace_back(c.id, why);
+}
+
+void ConnLoop::reap()
+{
+    for (auto [id, why] : dead_) {
+        auto it = conns_.find(id);
+        if (it == conns_.end())
+            continue;
+        StreamConn& c = *it->second;
+        if (c.dirty)
+            host_.publish(c);
+        host_.closed(c, why);
+        c.xprt->close(c);
+        epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+        ::close(c.fd);
+        conns_.erase(it);
+    }
+    dead_.clear();
+}
+
+void ConnLoop::timers()
+{
+    int64_t now = now_ms();
+    last_timer_ms_ = now;
+    if (!paused_.empty() && now >= accept_resume_ms_)
+        resume_accept();
+    int64_t idle = lim_.idle_timeout_s * 1000LL;
+    // A peer that trickles bytes is active but never done: these bound a
+    // frame's time and a new connection's time to its first frame.
+    int64_t msg_read = lim_.msg_read_timeout_s * 1000LL;
+    int64_t first_msg = lim_.first_msg_timeout_s * 1000LL;
+    for (auto& [id, cp] : conns_) {
+        StreamConn& c = *cp;
+        if (c.closing)
+            continue;
+        if (c.dirty) {
+            host_.publish(c);
+            c.dirty = false;
+        }
+        if (c.connect_deadline_ms && now > c.connect_deadline_ms)
+            close(c, CloseReason::ConnectTimeout, "connect to %s timed out", c.remote.str().c_str());
+        else if (c.handshake_deadline_ms && now > c.handshake_deadline_ms)
+            close(c, CloseReason::HandshakeTimeout, "handshake with %s timed out", c.remote.str().c_str());
+        else if (int send_s = c.xprt->send_timeout_s(c, lim_.send_timeout_s);
+                 c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
+            close(c, CloseReason::SendTimeout, "send to %s timed out: %zu bytes could not leave in %d s",
+                  c.remote.str().c_str(), c.wqueue_bytes, send_s);
+        else if (!c.outgoing && !c.got_frame && now - c.created_ms > first_msg)
+            close(c, CloseReason::FirstMsgTimeout, "no complete message within tcp_first_msg_timeout=%d s from %s "
+                  "(%zu bytes buffered)", lim_.first_msg_timeout_s, c.remote.str().c_str(), c.rbuf.size());
+        else if (c.msg_started_ms && now - c.msg_started_ms > msg_read)
+            close(c, CloseReason::MsgReadTimeout, "message not complete within tcp_msg_read_timeout=%d s from %s "
+                  "(%zu bytes buffered)", lim_.msg_read_timeout_s, c.remote.str().c_str(), c.rbuf.size());
+        else if (now - c.last_active_ms > idle && c.wqueue.empty())
+            close(c, CloseReason::Idle, "idle for tcp_connection_lifetime=%d s", lim_.idle_timeout_s);
+    }
+    reap();
+}
+
+}  // namespace ser

@@ -1,0 +1,141 @@
+#pragma once
+// The connection loop: one epoll loop that owns the stream connections of a
+// process — accept and connect, the transport stack of each connection, the
+// bounded read buffer, the bounded write queue with its send timeout, one
+// deadline per purpose, reaping, and the pause when descriptors run out. It
+// hands complete frames, cut by the connection's Framer, to its host. Nothing
+// of SIP and nothing of TLS is in here: the TCP worker is this loop with the
+// SIP framer; the serial bridge will be this loop with the raw or line framer.
+
+#include "io/stream_conn.h"
+#include "io/transport.h"
+#include "net.h"
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ser {
+
+// What a framer found at the front of a connection's read buffer.
+struct FrameCut {
+    enum class Kind { NeedMore, Frame, Skip, Error };
+    Kind kind = Kind::NeedMore;
+    size_t length = 0;          // bytes of the frame (Frame) or to drop (Skip)
+    std::string_view reply;     // bytes to send back at once (a keep-alive pong); static storage
+    const char* error = nullptr;  // Error: why, for the log line
+};
+
+// Cuts frames out of a byte stream (SIP messages; raw bytes and lines later).
+class Framer {
+public:
+    virtual ~Framer() = default;
+    // Looks at the unread bytes; never keeps a view of them.
+    virtual FrameCut next(std::string_view buf) = 0;
+};
+
+// Why the loop closed a connection (one log line and one counter each).
+enum class CloseReason {
+    Peer, ReadError, WriteError, Refused, Framing, TooLarge, WriteQueueFull, SendTimeout, Idle,
+    MsgReadTimeout, FirstMsgTimeout, ConnectFailed, ConnectTimeout, HandshakeTimeout, Shutdown, Count
+};
+const char* close_reason_name(CloseReason r);
+
+// The limits of a loop, from the configuration of whoever runs it.
+struct LoopLimits {
+    size_t read_buffer = 65536 + 64;     // per connection; a frame must fit
+    size_t max_write_queue = 262144;     // bytes per connection
+    int send_timeout_s = 10;             // default; a transport may say otherwise
+    int connect_timeout_s = 10;
+    int idle_timeout_s = 120;
+    int msg_read_timeout_s = 10;         // first byte of a frame to its last
+    int first_msg_timeout_s = 10;        // accept to the first complete frame
+};
+
+// What the owner of a loop provides.
+class LoopHost {
+public:
+    virtual ~LoopHost() = default;
+    // A connection was accepted or is being opened: its id (non-zero, unique
+    // while it lives), or 0 to refuse it (the host logs why).
+    virtual uint32_t admit(const StreamConn& c) = 0;
+    // The transport is ready for data (after its handshake): facts known.
+    virtual void established(StreamConn& c) = 0;
+    // One complete frame; the view is valid during the call only.
+    virtual void frame(StreamConn& c, std::string_view f) = 0;
+    // The connection's counters changed (called from the timer, not per frame).
+    virtual void publish(StreamConn& c) = 0;
+    // The connection is about to be closed (already logged).
+    virtual void closed(StreamConn& c, CloseReason why) = 0;
+};
+
+class ConnLoop {
+public:
+    ConnLoop(const LoopLimits& limits, LoopHost& host);
+    ~ConnLoop();
+    ConnLoop(const ConnLoop&) = delete;
+    ConnLoop& operator=(const ConnLoop&) = delete;
+
+    // Accepts on `fd` (a listening socket this process polls); its
+    // connections use transport t and framer f and are tagged with `tag`.
+    void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag);
+    // Calls on_readable when `fd` (a channel) has data.
+    void watch(int fd, std::function<void()> on_readable);
+    // Starts a connection to dst through t, from `from`'s address when given
+    // (so the source is the listener our Via names). nullptr when it cannot.
+    StreamConn* connect(const SockAddr& dst, const ListenAddr* from, Transport& t, Framer& f, std::string host);
+    // The live connection with this id, or nullptr.
+    StreamConn* find(uint32_t id);
+    // Queues data on c and tries to send it. False (and c fails) when the
+    // write queue would go over its limit; false when c is closing.
+    bool send(StreamConn& c, std::string_view data);
+    // Marks c for closing at the end of this turn and logs one line
+    // ("conn ID: closing: <reason>: <what>"): info for routine closes, a
+    // warning for faults.
+    void close(StreamConn& c, CloseReason why, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
+
+    // Runs until `stop`; calls on_hup (and clears hup) when hup is set.
+    // Returns an exit code.
+    int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup, const std::function<void()>& on_hup);
+    size_t size() const { return conns_.size(); }
+
+private:
+    struct Listener {
+        int fd;
+        Transport* xprt;
+        Framer* framer;
+        const ListenAddr* tag;
+    };
+    StreamConn* add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote, bool outgoing);
+    void on_accept(size_t idx);
+    void pause_accept(size_t idx, int err);
+    void resume_accept();
+    void on_event(StreamConn& c, uint32_t events);
+    void on_connected(StreamConn& c);
+    void after_io(StreamConn& c);
+    void read(StreamConn& c);
+    void cut_frames(StreamConn& c);
+    void flush(StreamConn& c);
+    void set_want_write(StreamConn& c, bool on);
+    void fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, const char* what);
+    void timers();
+    void reap();
+
+    LoopLimits lim_;
+    LoopHost& host_;
+    int ep_ = -1;
+    std::vector<Listener> listeners_;
+    std::vector<std::pair<int, std::function<void()>>> watched_;
+    std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
+    std::vector<std::pair<uint32_t, CloseReason>> dead_;   // closed at the end of the turn
+    int64_t last_timer_ms_ = 0;
+    std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
+    int64_t accept_resume_ms_ = 0;
+};
+
+}  // namespace ser
