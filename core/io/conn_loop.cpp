@@ -130,12 +130,14 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
 }
 
 StreamConn* ConnLoop::add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote,
-                          bool outgoing)
+                          bool outgoing, const ListenAddr* tag, std::string host)
 {
     auto c = std::make_unique<StreamConn>(0, fd, t, f, lim_.read_buffer);
     c->local = local;
     c->remote = remote;
     c->outgoing = outgoing;
+    c->listener = tag;
+    c->host = std::move(host);
     c->created_ms = c->last_active_ms = now_ms();
     uint32_t id = host_.admit(*c);
     if (id == 0)
@@ -166,12 +168,11 @@ void ConnLoop::on_accept(size_t idx)
         SockAddr local;
         local.len = sizeof local.ss;
         getsockname(fd, local.sa(), &local.len);
-        StreamConn* c = add(fd, *l.xprt, *l.framer, local, remote, false);
+        StreamConn* c = add(fd, *l.xprt, *l.framer, local, remote, false, l.tag, {});
         if (!c) {
             ::close(fd);
             continue;
         }
-        c->listener = l.tag;
         LOG_DBG("conn %u: accepted %s from %s", c->id, std::string(proto_name(l.xprt->proto())).c_str(),
                 remote.str().c_str());
         on_connected(*c);
@@ -225,14 +226,12 @@ StreamConn* ConnLoop::connect(const SockAddr& dst, const ListenAddr* from, Trans
         return nullptr;
     }
     SockAddr local;
-    StreamConn* c = add(fd, t, f, local, dst, true);
+    StreamConn* c = add(fd, t, f, local, dst, true, from, std::move(host));
     if (!c) {
         ::close(fd);
         return nullptr;
     }
     c->connecting = true;
-    c->host = std::move(host);
-    c->listener = from;
     c->connect_deadline_ms = now_ms() + lim_.connect_timeout_s * 1000LL;
     LOG_DBG("conn %u: connecting to %s", c->id, dst.str().c_str());
     return c;

@@ -111,7 +111,8 @@ private:
         Framer* framer;
         const ListenAddr* tag;
     };
-    StreamConn* add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote, bool outgoing);
+    StreamConn* add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote, bool outgoing,
+                    const ListenAddr* tag, std::string host);
     void on_accept(size_t idx);
     void pause_accept(size_t idx, int err);
     void resume_accept();

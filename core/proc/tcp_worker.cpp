@@ -91,6 +91,9 @@ uint32_t TcpWorker::admit(const StreamConn& c)
     rec.local = c.local;
     rec.remote = c.remote;
     rec.created_ms = rec.last_active_ms = wall_ms();
+    // The name an outgoing TLS connection is checked against: known now, so
+    // messages that come while it connects reuse it instead of opening another.
+    std::snprintf(rec.host, sizeof rec.host, "%s", c.host.c_str());
     uint32_t id = rt_.conns->add(rec);
     if (id == 0) {
         rt_.stats->tcp_refused_full.fetch_add(1, std::memory_order_relaxed);
@@ -110,7 +113,6 @@ void TcpWorker::established(StreamConn& c)
     rt_.conns->update(c.id, [&](TcpConnRecord& r) {
         r.state = ConnState::Established;
         r.local = c.local;
-        std::snprintf(r.host, sizeof r.host, "%s", c.host.c_str());
         if (f) {
             std::snprintf(r.tls_version, sizeof r.tls_version, "%s", f->version.c_str());
             std::snprintf(r.tls_cipher, sizeof r.tls_cipher, "%s", f->cipher.c_str());
