@@ -66,7 +66,7 @@ $(GEN)/cfg.lex.o: $(GEN)/cfg.tab.hh
 # The default config is compiled in as a raw string: `ser` with no -f runs it.
 # A build without TLS embeds the variant without the TLS listener.
 DEFAULT_CFG := $(if $(filter 1,$(TLS)),etc/ser.cfg,etc/ser-notls.cfg)
-$(GEN)/default_cfg.cc: $(DEFAULT_CFG)
+$(GEN)/default_cfg.cc: $(DEFAULT_CFG) Makefile
 	@mkdir -p $(GEN)
 	@{ echo '#include "cfg/default_cfg.h"'; \
 	   echo 'namespace ser {'; \

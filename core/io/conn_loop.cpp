@@ -353,8 +353,10 @@ void ConnLoop::cut_frames(StreamConn& c)
                 c.msg_started_ms = now_ms();
             return;
         case FrameCut::Kind::Skip:
+            // Queued only: read() flushes once after the burst, so a flood of
+            // pings is not a write (and a queue node) per pong.
             if (!f.reply.empty())
-                send(c, f.reply);
+                enqueue(c, f.reply);
             c.rbuf.consume(f.length);
             break;
         case FrameCut::Kind::Error:
@@ -374,6 +376,14 @@ void ConnLoop::cut_frames(StreamConn& c)
 
 bool ConnLoop::send(StreamConn& c, std::string_view data)
 {
+    if (!enqueue(c, data))
+        return false;
+    flush(c);
+    return !c.closing;
+}
+
+bool ConnLoop::enqueue(StreamConn& c, std::string_view data)
+{
     if (c.closing)
         return false;
     if (c.wqueue_bytes + data.size() > lim_.max_write_queue) {
@@ -391,8 +401,7 @@ bool ConnLoop::send(StreamConn& c, std::string_view data)
     c.wqueue_bytes += data.size();
     c.frames_out++;
     c.dirty = true;
-    flush(c);
-    return !c.closing;
+    return true;
 }
 
 void ConnLoop::flush(StreamConn& c)

@@ -121,6 +121,7 @@ private:
     void after_io(StreamConn& c);
     void read(StreamConn& c);
     void cut_frames(StreamConn& c);
+    bool enqueue(StreamConn& c, std::string_view data);
     void flush(StreamConn& c);
     void set_want_write(StreamConn& c, bool on);
     void fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, const char* what);
