@@ -2,6 +2,7 @@
 // then (unless -c) start the server.
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
+#include "proc/children.h"
 #include "proc/options.h"
 #include "proc/server.h"
 
@@ -51,5 +52,9 @@ int main(int argc, char** argv)
                   << ": configuration OK\n";
         return 0;
     }
-    return ser::run_server(res.config, *opt);
+    // The roles of the children, in the order they are set up and forked.
+    ser::RoleTable roles;
+    ser::register_udp_receivers(roles);
+    ser::register_tcp_workers(roles);
+    return ser::run_server(res.config, *opt, roles);
 }
