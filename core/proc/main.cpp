@@ -4,6 +4,7 @@
 #include "cfg/default_cfg.h"
 #include "proc/children.h"
 #include "proc/options.h"
+#include "proc/proc_title.h"
 #include "proc/server.h"
 
 #include <cstdio>
@@ -24,6 +25,7 @@ void print_diags(const std::vector<ser::cfg::Diag>& diags, bool quiet_notices)
 
 int main(int argc, char** argv)
 {
+    ser::proc_title_init(argc, argv);
     std::string err;
     auto opt = ser::parse_options(argc, argv, err);
     if (!opt) {

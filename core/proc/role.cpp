@@ -10,4 +10,9 @@ const Role* RoleTable::server_of(const Runtime& rt, const ListenAddr& la) const
     return nullptr;
 }
 
+std::string child_title(const Role& r, const ChildName& n)
+{
+    return "ser: " + r.name + (n.detail.empty() ? "" : " " + n.detail);
+}
+
 }  // namespace ser

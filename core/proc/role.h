@@ -69,4 +69,7 @@ private:
     std::vector<Role> roles_;
 };
 
+// The process title of a child: "ser: " + role name [+ " " + detail].
+std::string child_title(const Role& r, const ChildName& n);
+
 }  // namespace ser

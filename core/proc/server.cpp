@@ -5,6 +5,7 @@
 #include "proc/server.h"
 
 #include "log.h"
+#include "proc/proc_title.h"
 #include "proc/runtime.h"
 #include "io/transport.h"
 
@@ -75,6 +76,7 @@ bool spawn(Runtime& rt, Child& ch)
         signal(SIGINT, SIG_IGN);
         g_stop = 0;
         log::set_role(ch.name.tag.c_str());
+        set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
         ChildEnv env{rt, ch.index, g_stop, g_hup};
         _exit(ch.role->run(env));
     }
@@ -205,6 +207,7 @@ void raise_fd_limit(const Config& cfg)
 
 int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
 {
+    set_proc_title("ser: main", nullptr);
     bool to_stderr = opt.log_stderr || cfg.log_stderror;
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
     raise_fd_limit(cfg);
