@@ -1,6 +1,6 @@
 // Roles and the set-up steps: which role serves which listen address, what
 // each role opens before fork, how many children it has and how they are
-// named; a role's own step runs after every listener and stops set-up on
+// named and titled; a role's own step runs after every listener and stops set-up on
 // failure; an address held by another process is refused.
 #include "cfg/cfg_check.h"
 #include "proc/children.h"
@@ -130,6 +130,8 @@ public:
         }
         const Role& tcp = role(roles, "tcp worker");
         CPPUNIT_ASSERT_EQUAL(size_t{3}, tcp.count(rt));
+        CPPUNIT_ASSERT_EQUAL("ser: udp receiver " + a2 + " #1", child_title(udp, udp.child_name(rt, 3)));
+        CPPUNIT_ASSERT_EQUAL(std::string("ser: tcp worker 2"), child_title(tcp, tcp.child_name(rt, 2)));
         CPPUNIT_ASSERT_EQUAL(std::string("tcp#2"), tcp.child_name(rt, 2).tag);
         CPPUNIT_ASSERT_EQUAL(std::string("2"), tcp.child_name(rt, 2).detail);
         CPPUNIT_ASSERT(tcp.on_died && !udp.on_died);
