@@ -45,7 +45,7 @@ struct Role {
     // devices, a control socket. "" or a message for the operator.
     std::function<std::string(Runtime& rt)> setup;
 
-    // --- the supervisor ---
+    // --- the supervisor (count, child_name and run are required) ---
     // How many children, once set up (from the config and what setup opened).
     std::function<size_t(const Runtime& rt)> count;
     std::function<ChildName(const Runtime& rt, size_t index)> child_name;
