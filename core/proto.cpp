@@ -12,14 +12,13 @@ std::string_view proto_name(Proto p)
     case Proto::Udp: return "udp";
     case Proto::Tcp: return "tcp";
     case Proto::Tls: return "tls";
-    case Proto::Serial: return "serial";
     }
     return "?";
 }
 
 std::optional<Proto> proto_from_name(std::string_view s)
 {
-    for (Proto p : {Proto::Udp, Proto::Tcp, Proto::Tls, Proto::Serial}) {
+    for (Proto p : {Proto::Udp, Proto::Tcp, Proto::Tls}) {
         auto n = proto_name(p);
         if (n.size() == s.size() && strncasecmp(n.data(), s.data(), s.size()) == 0)
             return p;
@@ -33,7 +32,6 @@ uint16_t proto_default_port(Proto p)
     case Proto::Udp:
     case Proto::Tcp: return 5060;
     case Proto::Tls: return 5061;
-    case Proto::Serial: return 0;
     }
     return 0;
 }

@@ -172,7 +172,7 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
         }
     for (const auto& s : cfg.serials)
         for (const auto& l : s.listens)
-            if (l.proto == Proto::Tls && !covered.count({l.addr, l.port}))
+            if (l.tls && !covered.count({l.addr, l.port}))
                 default_used = true;
     if (default_used)
         check_domain(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls}, true, opt, d);

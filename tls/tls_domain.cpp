@@ -26,18 +26,18 @@ bool addr_matches(const SockAddr& dom, const SockAddr& conn)
 // Whether some TLS listener has no tls_domain of its own, so the global settings serve it.
 bool default_server_used(const Config& cfg)
 {
-    auto covered = [&](const ListenCfg& l) {
+    auto covered = [&](const std::string& addr, uint16_t port) {
         for (const auto& d : cfg.tls_domains)
-            if (!d.client && d.addr == l.addr && d.port == l.port)
+            if (!d.client && d.addr == addr && d.port == port)
                 return true;
         return false;
     };
     for (const auto& l : cfg.listens)
-        if (l.proto == Proto::Tls && !covered(l))
+        if (l.proto == Proto::Tls && !covered(l.addr, l.port))
             return true;
     for (const auto& s : cfg.serials)
         for (const auto& l : s.listens)
-            if (l.proto == Proto::Tls && !covered(l))
+            if (l.tls && !covered(l.addr, l.port))
                 return true;
     return false;
 }

@@ -191,38 +191,39 @@ void check_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Diags& d)
     }
 }
 
-using ListenKey = std::tuple<Proto, std::string, uint16_t>;
+// A listener as written: "udp", "tcp" or "tls" (SIP or serial), address, port.
+using ListenKey = std::tuple<std::string_view, std::string, uint16_t>;
 
 void check_listens(Config& cfg, Diags& d)
 {
     std::map<ListenKey, Loc> seen;
-    auto add = [&](const ListenCfg& l) {
-        ListenKey k{l.proto, l.addr, l.port};
+    auto add = [&](std::string_view net, const std::string& host, const std::string& addr, uint16_t port,
+                   const Loc& loc) {
         // UDP and TCP may share a port; the serial bridge and SIP may not share a stream port.
-        auto [it, fresh] = seen.emplace(k, l.loc);
+        auto [it, fresh] = seen.emplace(ListenKey{net, addr, port}, loc);
         if (!fresh)
-            d.error(l.loc, "duplicate listen " + std::string(proto_name(l.proto)) + ":" + l.host + ":" +
-                           std::to_string(l.port) + " (first at " + it->second.str() + ")");
+            d.error(loc, "duplicate listen " + std::string(net) + ":" + host + ":" + std::to_string(port) +
+                         " (first at " + it->second.str() + ")");
     };
     for (const auto& l : cfg.listens)
-        add(l);
+        add(proto_name(l.proto), l.host, l.addr, l.port, l.loc);
     for (const auto& s : cfg.serials)
         for (const auto& l : s.listens) {
-            ListenKey tcpk{Proto::Tcp, l.addr, l.port}, tlsk{Proto::Tls, l.addr, l.port};
-            if (seen.count(tcpk) || seen.count(tlsk))
+            if (seen.count(ListenKey{"tcp", l.addr, l.port}) || seen.count(ListenKey{"tls", l.addr, l.port}))
                 d.error(l.loc, "serial listen on " + l.addr + ":" + std::to_string(l.port) +
                                " is already used by another listener");
-            add(l);
+            add(l.net_name(), l.host, l.addr, l.port, l.loc);
         }
 }
 
-bool listener_matches(const ListenCfg& l, const TlsDomainCfg& dom)
+// Whether a tls listener on addr:port (a wildcard address: any of its family) is dom's.
+bool listener_matches(bool tls, const std::string& addr, int family, uint16_t port, const TlsDomainCfg& dom)
 {
-    if (l.proto != Proto::Tls || l.port != dom.port)
+    if (!tls || port != dom.port)
         return false;
-    if (l.addr == dom.addr)
+    if (addr == dom.addr)
         return true;
-    return (l.addr == "0.0.0.0" || l.addr == "::") && l.family == dom.family;
+    return (addr == "0.0.0.0" || addr == "::") && family == dom.family;
 }
 
 void check_tls_domains(Config& cfg, Diags& d)
@@ -239,11 +240,12 @@ void check_tls_domains(Config& cfg, Diags& d)
         }
         if (dom.client)
             continue;
-        bool found = std::any_of(cfg.listens.begin(), cfg.listens.end(),
-                                 [&](const ListenCfg& l) { return listener_matches(l, dom); });
+        bool found = std::any_of(cfg.listens.begin(), cfg.listens.end(), [&](const ListenCfg& l) {
+            return listener_matches(l.proto == Proto::Tls, l.addr, l.family, l.port, dom);
+        });
         for (const auto& s : cfg.serials)
             for (const auto& l : s.listens)
-                found = found || listener_matches(l, dom);
+                found = found || listener_matches(l.tls, l.addr, l.family, l.port, dom);
         if (!found)
             d.error(dom.loc, "tls_domain[" + dom.addr + ":" + std::to_string(dom.port) +
                              "] matches no listen=tls:" + dom.addr + ":" + std::to_string(dom.port));
@@ -265,10 +267,10 @@ std::optional<Loc> first_tls_use(const Config& cfg)
         consider(dom.loc);
     for (const auto& s : cfg.serials) {
         for (const auto& l : s.listens)
-            if (l.proto == Proto::Tls)
+            if (l.tls)
                 consider(l.loc);
         for (const auto& l : s.connects)
-            if (l.proto == Proto::Tls)
+            if (l.tls)
                 consider(l.loc);
     }
     return first;

@@ -4,9 +4,19 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <cstring>
+
+namespace ser {
+
+bool is_serial_word(std::string_view s)
+{
+    return s.size() == 6 && strncasecmp(s.data(), "serial", 6) == 0;
+}
+
+}  // namespace ser
 
 namespace ser::cfg {
 namespace {
@@ -103,10 +113,10 @@ bool parse_listen(const Value& v, uint16_t default_port, bool resolve, ListenCfg
     bool proto_given = false;
     // "host:port" has no protocol: a word followed by a number is a host.
     bool host_port = parts.size() == 2 && parts[1].kind == Value::Kind::Int &&
-                     !proto_from_name(parts[0].text) && parts[0].text != "sctp";
+                     !proto_from_name(parts[0].text) && parts[0].text != "sctp" && !is_serial_word(parts[0].text);
     if (parts.size() > 1 && parts[0].kind == Value::Kind::Ident && !host_port) {
         auto p = proto_from_name(parts[0].text);
-        if (!p || *p == Proto::Serial) {
+        if (!p) {
             if (parts[0].text == "sctp")
                 d.error(parts[0].loc, "sctp is not supported by ser; use udp, tcp or tls");
             else

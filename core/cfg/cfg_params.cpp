@@ -227,6 +227,8 @@ void p_tls_method(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& 
     d.error(a.value.loc, "tls_method: expected sslv23, tlsv1, tlsv1.1, tlsv1.2 or tlsv1.3, got " + got(a.value));
 }
 
+// listen= and connect= of a serial block: the listen= syntax (no default port;
+// tcp when no protocol is written), kept as the bridge's own endpoint type.
 void p_serial_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
 {
     ListenCfg l;
@@ -240,7 +242,14 @@ void p_serial_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Di
         d.error(a.value.loc, a.name + ": a serial bridge needs an explicit port, e.g. tls:0.0.0.0:10000");
         return;
     }
-    (a.name == "listen" ? t.serial->listens : t.serial->connects).push_back(std::move(l));
+    SerialEndpointCfg e;
+    e.tls = l.proto == Proto::Tls;
+    e.host = std::move(l.host);
+    e.addr = std::move(l.addr);
+    e.family = l.family;
+    e.port = l.port;
+    e.loc = l.loc;
+    (a.name == "listen" ? t.serial->listens : t.serial->connects).push_back(std::move(e));
 }
 
 void p_baudrate(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)

@@ -206,7 +206,7 @@ void check_cmp(const Expr& e, Diags& d)
         return;
     }
     if (op->op == Operand::Proto) {
-        if (!proto_from_name(v.text) || v.kind == Value::Kind::Str)
+        if ((!proto_from_name(v.text) && !is_serial_word(v.text)) || v.kind == Value::Kind::Str)
             d.error(v.loc, "proto is compared with UDP, TCP or TLS, got \"" + v.text + "\"");
         return;
     }

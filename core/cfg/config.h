@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ser {
@@ -56,6 +57,26 @@ enum class Parity { None, Even, Odd };
 enum class FlowControl { None, RtsCts, XonXoff };
 enum class Framing { Raw, Line };
 
+// Where a serial bridge meets the network (listen= and connect= of a serial
+// block): a stream for the device's clients, plain tcp or tls. Never udp and
+// never a SIP listener, hence a type of its own rather than a ListenCfg.
+struct SerialEndpointCfg {
+    bool tls = false;      // written tls:..., else tcp:...
+    std::string host;      // as written (connect=: kept for SNI and name checks)
+    std::string addr;      // numeric address after resolution
+    int family = 0;        // AF_INET / AF_INET6
+    uint16_t port = 0;
+    cfg::Loc loc;
+
+    std::string_view net_name() const { return tls ? "tls" : "tcp"; }
+};
+
+// "serial" in any case: the serial bridge's word, which names no SIP transport.
+// Configs written when it sat among the transports keep their meaning:
+// listen=serial:... is refused as a protocol (never read as a host name), and
+// `proto == serial` in a route is accepted and never true.
+bool is_serial_word(std::string_view s);
+
 struct SerialCfg {
     std::string device;
     int baudrate = 9600;
@@ -63,8 +84,8 @@ struct SerialCfg {
     int databits = 8;
     int stopbits = 1;
     FlowControl flow_control = FlowControl::None;
-    std::vector<ListenCfg> listens;     // server mode
-    std::vector<ListenCfg> connects;    // client mode (host kept for SNI and name checks)
+    std::vector<SerialEndpointCfg> listens;     // server mode
+    std::vector<SerialEndpointCfg> connects;    // client mode
     bool keep_clients = false;
     int reopen_delay = 5000;            // ms
     std::string init_string;

@@ -1,32 +1,20 @@
 #pragma once
-// The kinds of child processes and what each runs after fork.
+// The SIP roles main registers: UDP receivers and TCP/TLS workers (see
+// proc/role.h for what a role is).
 
-#include "proc/runtime.h"
-
-#include <csignal>
-#include <string>
-#include <vector>
+#include "proc/role.h"
 
 namespace ser {
 
-enum class Role { UdpReceiver, TcpWorker };
+// "udp receiver": `children` per UDP listener, each with its own
+// SO_REUSEPORT socket of it. Titled "udp receiver 127.0.0.1:5060 #0", logs as
+// "udp#L.K" (L: the listener among the UDP ones, K: its socket).
+void register_udp_receivers(RoleTable& roles);
 
-struct ChildSpec {
-    Role role = Role::UdpReceiver;
-    size_t a = 0;   // UdpReceiver: index into Runtime::udp; TcpWorker: worker index
-    size_t b = 0;   // UdpReceiver: which socket of the listener
-    std::string name() const;   // "udp#0.1 (127.0.0.1:5060)", "tcp#2"
-};
-
-// Every child the runtime needs: `children` receivers per UDP listener, `tcp_children` workers.
-std::vector<ChildSpec> child_specs(const Runtime& rt);
-// Body of a child process; returns its exit code.
-// `hup` is set by SIGHUP: workers then reload their TLS material.
-int run_child(Runtime& rt, const ChildSpec& spec, const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
-// Main's clean-up after a child died (its connections are gone with it).
-void on_child_died(Runtime& rt, const ChildSpec& spec);
-// Registers the stream transports (tcp; tls when built with it) and builds
-// their contexts; "" or a fatal error. Main, before fork.
-std::string init_transports(Runtime& rt);
+// "tcp worker": `tcp_children` when any listener is a stream one (outgoing
+// connections need them too), each with a socket of every tcp/tls listener
+// and a channel. Titled "tcp worker N", logs as "tcp#N". When one dies, its
+// connections leave the shared connection table.
+void register_tcp_workers(RoleTable& roles);
 
 }  // namespace ser

@@ -2,7 +2,9 @@
 // then (unless -c) start the server.
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
+#include "proc/children.h"
 #include "proc/options.h"
+#include "proc/proc_title.h"
 #include "proc/server.h"
 
 #include <cstdio>
@@ -23,6 +25,7 @@ void print_diags(const std::vector<ser::cfg::Diag>& diags, bool quiet_notices)
 
 int main(int argc, char** argv)
 {
+    ser::proc_title_init(argc, argv);
     std::string err;
     auto opt = ser::parse_options(argc, argv, err);
     if (!opt) {
@@ -51,5 +54,9 @@ int main(int argc, char** argv)
                   << ": configuration OK\n";
         return 0;
     }
-    return ser::run_server(res.config, *opt);
+    // The roles of the children, in the order they are set up and forked.
+    ser::RoleTable roles;
+    ser::register_udp_receivers(roles);
+    ser::register_tcp_workers(roles);
+    return ser::run_server(res.config, *opt, roles);
 }

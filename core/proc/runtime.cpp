@@ -1,8 +1,12 @@
-// Start-up of the runtime: shared memory, listening sockets, channels.
+// Start-up of the runtime in steps: shared memory, listen addresses, the
+// listeners of each role, the roles' own steps (channels), the transports.
 #include "proc/runtime.h"
 
 #include "io/channel.h"
+#include "io/tls_hooks.h"
+#include "io/transport.h"
 #include "log.h"
+#include "proc/role.h"
 
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -19,15 +23,13 @@
 
 namespace ser {
 
-namespace {
-
 std::string sock_error(const char* what, const ListenAddr& l)
 {
     return std::string(what) + " " + std::string(proto_name(l.proto)) + ":" + l.addr.str() + " failed: " +
            std::strerror(errno);
 }
 
-int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
+int open_bound_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
 {
     int fd = socket(l.addr.family(), type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -47,6 +49,8 @@ int open_socket(const ListenAddr& l, int type, bool reuseport, std::string& err)
     }
     return fd;
 }
+
+namespace {
 
 // Refuses a listen address that another process serves already. Our own
 // sockets carry SO_REUSEPORT (one per receiver or worker), which would let a
@@ -129,7 +133,21 @@ std::vector<SockAddr> local_addresses(int family, uint16_t port)
 
 }  // namespace
 
-std::string Runtime::setup(const Config& c, int shm_mb)
+std::string Runtime::setup(const Config& c, int shm_mb, const RoleTable& roles)
+{
+    std::string err = map_shared_memory(c, shm_mb);
+    if (err.empty())
+        err = expand_listen_addrs();
+    if (err.empty())
+        err = bind_listeners(roles);
+    if (err.empty())
+        err = run_role_setups(roles);
+    if (err.empty())
+        err = init_transports();
+    return err;
+}
+
+std::string Runtime::map_shared_memory(const Config& c, int shm_mb)
 {
     cfg = &c;
     start_ms = now_ms();
@@ -147,8 +165,12 @@ std::string Runtime::setup(const Config& c, int shm_mb)
     conns = ConnTable::create(*shm, static_cast<uint32_t>(c.tcp_max_connections));
     if (!conns)
         return "cannot place the connection table in shared memory";
+    return {};
+}
 
-    for (const auto& l : c.listens) {
+std::string Runtime::expand_listen_addrs()
+{
+    for (const auto& l : cfg->listens) {
         auto a = SockAddr::from_numeric(l.addr, l.port);
         if (!a)
             return l.loc.str() + ": listen address " + l.addr + " is not numeric";
@@ -169,53 +191,49 @@ std::string Runtime::setup(const Config& c, int shm_mb)
             listen_addrs.push_back(la);
         }
     }
-    std::string err;
+    return {};
+}
+
+std::string Runtime::bind_listeners(const RoleTable& roles)
+{
+    // In listen order, each address claimed just before its sockets are bound.
     for (size_t i = 0; i < listen_addrs.size(); i++) {
-        const ListenAddr& la = listen_addrs[i];
-        bool served = la.proto == Proto::Udp || (la.proto == Proto::Tcp && !c.disable_tcp) ||
-                      (la.proto == Proto::Tls && !c.disable_tls);
-        if (served && !(err = claim_address(la, listen_locks)).empty())
+        const Role* r = roles.server_of(*this, listen_addrs[i]);
+        if (!r)
+            continue;
+        std::string err = claim(listen_addrs[i]);
+        if (err.empty() && r->bind_listener)
+            err = r->bind_listener(*this, i);
+        if (!err.empty())
             return err;
-        if (la.proto == Proto::Udp) {
-            UdpListener u{i, {}};
-            // One socket per receiver: the kernel hashes each peer onto one of
-            // them, so one peer's messages stay in order in one process.
-            for (int k = 0; k < c.children; k++) {
-                int fd = open_socket(la, SOCK_DGRAM, true, err);
-                if (fd < 0)
-                    return err;
-                int sz = 4 << 20;
-                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-                u.fds.push_back(fd);
-            }
-            udp.push_back(std::move(u));
-        } else if (la.proto == Proto::Tcp || la.proto == Proto::Tls) {
-            if (la.proto == Proto::Tcp && c.disable_tcp)
-                continue;
-            if (la.proto == Proto::Tls && c.disable_tls)
-                continue;
-            // One SO_REUSEPORT listening socket per worker: the kernel spreads
-            // new connections over the workers by address hash. (One shared
-            // socket with EPOLLEXCLUSIVE gave nearly every connection to the
-            // worker that was last busy.)
-            StreamListener sl{i, {}};
-            for (int k = 0; k < c.tcp_children; k++) {
-                int fd = open_socket(la, SOCK_STREAM, true, err);
-                if (fd < 0)
-                    return err;
-                if (listen(fd, 1024) != 0)
-                    return sock_error("listen() on", la);
-                sl.fds.push_back(fd);
-            }
-            streams.push_back(std::move(sl));
-        }
     }
-    int nworkers = streams.empty() ? 0 : c.tcp_children;
-    // Outgoing stream connections need workers even with no stream listener.
-    for (const auto& l : listen_addrs)
-        if (l.proto != Proto::Udp)
-            nworkers = c.tcp_children;
-    for (int i = 0; i < nworkers; i++) {
+    return {};
+}
+
+std::string Runtime::run_role_setups(const RoleTable& roles)
+{
+    for (const Role& r : roles.roles())
+        if (r.setup)
+            if (std::string err = r.setup(*this); !err.empty())
+                return err;
+    return {};
+}
+
+std::string Runtime::init_transports()
+{
+    register_transport(Proto::Tcp, &tcp_transport());
+    return tls_register(*cfg, listen_addrs);
+}
+
+std::string Runtime::claim(const ListenAddr& la)
+{
+    return claim_address(la, listen_locks);
+}
+
+std::string Runtime::open_channels(size_t n)
+{
+    const Config& c = *cfg;
+    for (size_t i = 0; i < n; i++) {
         Channel ch;
         if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ch.fds) != 0)
             return std::string("socketpair() failed: ") + std::strerror(errno);

@@ -39,6 +39,8 @@ struct Channel {
     int fds[2] = {-1, -1};
 };
 
+class RoleTable;
+
 struct Runtime {
     const Config* cfg = nullptr;
     std::optional<Shm> shm;
@@ -51,14 +53,40 @@ struct Runtime {
     std::vector<int> listen_locks;   // one per listen address: no second server on it
     int64_t start_ms = 0;
 
-    // Shared memory, sockets and channels from `cfg`; on failure returns a
-    // message for the operator. Main process, before fork.
-    std::string setup(const Config& cfg, int shm_mb);
+    // Everything the children need, in steps: shared memory, listen
+    // addresses, the listeners of each role, each role's own step, the
+    // transports. "" or the first failure, a message for the operator.
+    // Main process, before fork; `roles` are all registered.
+    std::string setup(const Config& cfg, int shm_mb, const RoleTable& roles);
+
+    // The steps of setup, in order; each "" or a message for the operator.
+    // 1. The shared memory (-m or shm_mem_size), the connection table and the counters.
+    std::string map_shared_memory(const Config& cfg, int shm_mb);
+    // 2. listen= into listen_addrs: a wildcard becomes one listener per local address.
+    std::string expand_listen_addrs();
+    // 3. Per listen address, the role serving it: claim the address, then the role binds it.
+    std::string bind_listeners(const RoleTable& roles);
+    // 4. Each role's own set-up step (Role::setup), in registration order.
+    std::string run_role_setups(const RoleTable& roles);
+    // 5. The stream transports (tcp; tls when built with it) and their contexts.
+    std::string init_transports();
+
+    // For the roles' steps. Refuses a listen address that another process
+    // serves, else holds its lock (in listen_locks) until exit.
+    std::string claim(const ListenAddr& la);
+    // `n` channels (see Channel), appended to `channels`.
+    std::string open_channels(size_t n);
+
     // The UDP socket to send from: `from`'s when it is a UDP listener of
     // `family`, else the first UDP listener of the family (any receiver's copy
     // of a listener's socket has the same address); -1 when there is none.
     int udp_send_fd(const ListenAddr* from, int family) const;
 };
 
+// A socket of `type` bound to l.addr (SO_REUSEADDR; SO_REUSEPORT when
+// `reuseport`), non-blocking, close-on-exec; -1 with `err` set on failure.
+int open_bound_socket(const ListenAddr& l, int type, bool reuseport, std::string& err);
+// "WHAT proto:addr failed: <errno text>", e.g. "listen() on tcp:127.0.0.1:5060 failed: ...".
+std::string sock_error(const char* what, const ListenAddr& l);
 
 }  // namespace ser

@@ -1,10 +1,11 @@
 // The main process after the config checked clean: set up the runtime, drop
-// privileges, fork the receivers and workers, and supervise them: a child that
-// dies is logged and restarted with back-off; SIGTERM/SIGINT stop everything.
+// privileges, fork the children of every registered role, and supervise them:
+// a child that dies is logged and restarted with back-off; SIGTERM/SIGINT stop
+// everything. Nothing here knows a particular role.
 #include "proc/server.h"
 
-#include "proc/children.h"
 #include "log.h"
+#include "proc/proc_title.h"
 #include "proc/runtime.h"
 #include "io/transport.h"
 
@@ -33,8 +34,11 @@ void on_stop(int) { g_stop = 1; }
 void on_hup(int) { g_hup = 1; }
 void on_chld(int) {}
 
+// One child process of a role, alive or waiting for its restart.
 struct Child {
-    ChildSpec spec;
+    const Role* role = nullptr;
+    size_t index = 0;            // within its role
+    ChildName name;
     pid_t pid = 0;
     int64_t started_ms = 0;
     int64_t restart_at_ms = 0;   // when dead: earliest restart
@@ -71,7 +75,10 @@ bool spawn(Runtime& rt, Child& ch)
         // and main stops its children with SIGTERM.
         signal(SIGINT, SIG_IGN);
         g_stop = 0;
-        _exit(run_child(rt, ch.spec, g_stop, g_hup));
+        log::set_role(ch.name.tag.c_str());
+        set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
+        ChildEnv env{rt, ch.index, g_stop, g_hup};
+        _exit(ch.role->run(env));
     }
     ch.pid = pid;
     ch.started_ms = now_ms();
@@ -137,14 +144,15 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
             }
             int64_t now = now_ms();
             if (WIFSIGNALED(st))
-                LOG_ERR("%s (pid %d) killed by signal %d; restarting", ch.spec.name().c_str(), pid, WTERMSIG(st));
+                LOG_ERR("%s (pid %d) killed by signal %d; restarting", ch.name.tag.c_str(), pid, WTERMSIG(st));
             else
-                LOG_ERR("%s (pid %d) exited with %d; restarting", ch.spec.name().c_str(), pid, WEXITSTATUS(st));
+                LOG_ERR("%s (pid %d) exited with %d; restarting", ch.name.tag.c_str(), pid, WEXITSTATUS(st));
             // Back-off doubles while a child keeps dying young, up to 10 s.
             ch.backoff_ms = now - ch.started_ms < 10000 ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
             ch.restart_at_ms = now + ch.backoff_ms;
             ch.pid = 0;
-            on_child_died(rt, ch.spec);
+            if (ch.role->on_died)
+                ch.role->on_died(rt, ch.index);
         }
     }
     for (auto& ch : kids)
@@ -171,7 +179,7 @@ void stop_children(std::vector<Child>& kids)
     }
     for (auto& ch : kids)
         if (ch.pid > 0) {
-            LOG_WARN("%s (pid %d) did not stop in 2 s: killing it", ch.spec.name().c_str(), ch.pid);
+            LOG_WARN("%s (pid %d) did not stop in 2 s: killing it", ch.name.tag.c_str(), ch.pid);
             kill(ch.pid, SIGKILL);
             waitpid(ch.pid, nullptr, 0);
         }
@@ -197,15 +205,14 @@ void raise_fd_limit(const Config& cfg)
 
 }  // namespace
 
-int run_server(const Config& cfg, const Options& opt)
+int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
 {
+    set_proc_title("ser: main", nullptr);
     bool to_stderr = opt.log_stderr || cfg.log_stderror;
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
     raise_fd_limit(cfg);
     Runtime rt;
-    std::string err = rt.setup(cfg, opt.shm_mb);
-    if (err.empty())
-        err = init_transports(rt);
+    std::string err = rt.setup(cfg, opt.shm_mb, roles);
     if (!err.empty()) {
         LOG_CRIT("%s", err.c_str());
         if (!to_stderr)
@@ -225,8 +232,9 @@ int run_server(const Config& cfg, const Options& opt)
     }
     set_signals();
     std::vector<Child> kids;
-    for (const auto& spec : child_specs(rt))
-        kids.push_back(Child{spec});
+    for (const Role& r : roles.roles())
+        for (size_t i = 0, n = r.count(rt); i < n; i++)
+            kids.push_back(Child{&r, i, r.child_name(rt, i)});
     for (auto& ch : kids)
         if (!spawn(rt, ch))
             g_stop = 1;

@@ -4,10 +4,12 @@
 
 #include "cfg/config.h"
 #include "proc/options.h"
+#include "proc/role.h"
 
 namespace ser {
 
-// Runs until SIGTERM/SIGINT; returns the process exit code. Main process only.
-int run_server(const Config& cfg, const Options& opt);
+// Sets up the runtime for `roles`, forks every role's children and supervises
+// them until SIGTERM/SIGINT; returns the process exit code. Main process only.
+int run_server(const Config& cfg, const Options& opt, const RoleTable& roles);
 
 }  // namespace ser

@@ -227,7 +227,7 @@ bool Proxy::pick_dest(MsgContext& ctx, const FwdSpec& f, Dest& d)
     d.proto = f.proto.value_or(Proto::Udp);
     if (by_uri && !f.proto) {
         std::optional<Proto> p = u.transport.empty() ? std::optional<Proto>(Proto::Udp) : proto_from_name(u.transport);
-        if (!p || *p == Proto::Serial) {
+        if (!p) {
             LOG_INFO("cannot forward: transport=%.*s is not supported", static_cast<int>(u.transport.size()),
                      u.transport.data());
             fail(ctx, 503, "Unsupported Transport");

@@ -66,7 +66,7 @@ bool parse_u32(std::string_view s, int base, uint32_t& out)
 bool response_target(std::string_view buf, const sip::Via& v, SendTarget& t)
 {
     std::optional<Proto> p = proto_from_name(v.transport);
-    if (!p || *p == Proto::Serial) {
+    if (!p) {
         LOG_DBG("response: next Via transport %.*s is not supported", static_cast<int>(v.transport.size()),
                 v.transport.data());
         return false;

@@ -79,8 +79,9 @@ void compile_rhs(const cfg::OperandSpec& spec, const cfg::Value& v, Cmp& c)
         return;
     case Operand::Proto: {
         auto p = proto_from_name(v.text);
-        c.rhs = p ? Cmp::Rhs::Proto : Cmp::Rhs::Never;
-        c.num = p ? static_cast<long long>(*p) : 0;
+        c.rhs = p || is_serial_word(v.text) ? Cmp::Rhs::Proto : Cmp::Rhs::Never;
+        // No SIP message comes over serial: == never holds, != always does.
+        c.num = p ? static_cast<long long>(*p) : -1;
         return;
     }
     case Operand::Af:

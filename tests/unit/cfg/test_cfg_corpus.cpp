@@ -314,6 +314,11 @@ std::string listen_str(const ser::ListenCfg& l)
     return std::string(ser::proto_name(l.proto)) + ":" + addr_port(l.addr, l.family, l.port);
 }
 
+std::string listen_str(const ser::SerialEndpointCfg& l)
+{
+    return std::string(l.net_name()) + ":" + addr_port(l.addr, l.family, l.port);
+}
+
 std::string method_name(ser::TlsMethod m)
 {
     switch (m) {

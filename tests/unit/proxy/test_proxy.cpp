@@ -304,6 +304,9 @@ public:
         // A tel: URI cannot be forwarded to.
         const auto& tel = h.feed(edit("sip:bob@10.0.0.3 ", "tel:+1234 "));
         CPPUNIT_ASSERT(tel.at(0).data.starts_with("SIP/2.0 416 "));
+        // Nor over a transport SIP does not have (serial is the bridge's, not SIP's).
+        const auto& ser = h.feed(edit("sip:bob@10.0.0.3 ", "sip:bob@10.0.0.3;transport=serial "));
+        CPPUNIT_ASSERT(ser.at(0).data.starts_with("SIP/2.0 503 Unsupported Transport\r\n"));
     }
 
     void testForwardSips()
@@ -395,6 +398,10 @@ public:
         std::string named = response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\n"
                                      "Via: SIP/2.0/UDP slow.example.invalid:5060;branch=z9hG4bKc\n");
         CPPUNIT_ASSERT(h.feed(named).empty());
+        // A next Via over a transport SIP does not have: dropped.
+        std::string serial = response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\n"
+                                      "Via: SIP/2.0/SERIAL 10.0.0.7:5060;branch=z9hG4bKc\n");
+        CPPUNIT_ASSERT(h.feed(serial).empty());
     }
 
     void testResponseMultiValueVia()

@@ -267,6 +267,13 @@ public:
         h.ri.proto = Proto::Tcp;
         h.run();
         CPPUNIT_ASSERT_EQUAL("200"s, h.codes());
+        // serial names no SIP transport: never equal, on any transport.
+        for (Proto p : {Proto::Udp, Proto::Tcp, Proto::Tls}) {
+            Harness s(test_cond("proto == serial || !(proto != SERIAL)"));
+            s.ri.proto = p;
+            s.run();
+            CPPUNIT_ASSERT_EQUAL("500"s, s.codes());
+        }
     }
 
     void testMsgLen()
