@@ -1,12 +1,16 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
-#include <unordered_map>
 #include <functional>
+#include <unordered_map>
 
 namespace ser {
 
@@ -104,6 +108,62 @@ std::optional<SockAddr> SockAddr::from_numeric(std::string_view ip, uint16_t por
         return a;
     }
     return std::nullopt;
+}
+
+bool is_wildcard(const SockAddr& a)
+{
+    if (a.family() == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    if (a.family() == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+    return false;
+}
+
+std::vector<SockAddr> local_addresses(int family, uint16_t port)
+{
+    std::vector<SockAddr> out;
+    ifaddrs* ifs = nullptr;
+    if (getifaddrs(&ifs) != 0)
+        return out;
+    for (const ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
+            continue;
+        SockAddr a;
+        a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        std::memcpy(&a.ss, i->ifa_addr, a.len);
+        if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr))
+            continue;
+        a.set_port(port);
+        if (std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(a);
+    }
+    freeifaddrs(ifs);
+    return out;
+}
+
+HostPort split_hostport(std::string_view hp)
+{
+    constexpr size_t npos = std::string_view::npos;
+    if (!hp.empty() && hp[0] == '[') {
+        size_t close = hp.find(']');
+        if (close == npos)
+            return {hp, {}};
+        bool has_port = close + 1 < hp.size() && hp[close + 1] == ':';
+        return {hp.substr(0, close + 1), has_port ? hp.substr(close + 2) : std::string_view()};
+    }
+    size_t colon = hp.find(':');
+    if (colon == npos || hp.find(':', colon + 1) != npos)
+        return {hp, {}};  // no port, or a bare IPv6 address
+    return {hp.substr(0, colon), hp.substr(colon + 1)};
+}
+
+std::optional<uint16_t> parse_port(std::string_view s)
+{
+    unsigned v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v == 0 || v > 65535)
+        return std::nullopt;
+    return static_cast<uint16_t>(v);
 }
 
 namespace {

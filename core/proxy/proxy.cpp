@@ -24,28 +24,6 @@ bool is_any_addr(const SockAddr& a)
     return false;
 }
 
-// "host", "host:port", "[v6]", "[v6]:port" or a bare v6 address.
-void split_hostport(std::string_view hp, std::string_view& host, uint16_t& port)
-{
-    std::string_view p;
-    if (!hp.empty() && hp[0] == '[') {
-        size_t close = hp.find(']');
-        host = hp.substr(0, close == std::string_view::npos ? hp.size() : close + 1);
-        if (close != std::string_view::npos && close + 1 < hp.size() && hp[close + 1] == ':')
-            p = hp.substr(close + 2);
-    } else {
-        size_t colon = hp.find(':');
-        bool one = colon != std::string_view::npos && hp.find(':', colon + 1) == std::string_view::npos;
-        host = one ? hp.substr(0, colon) : hp;
-        p = one ? hp.substr(colon + 1) : std::string_view();
-    }
-    unsigned v = 0;
-    for (char c : p)
-        v = (c >= '0' && c <= '9' && v < 65536) ? v * 10 + static_cast<unsigned>(c - '0') : 65536;
-    if (!p.empty() && v > 0 && v < 65536)
-        port = static_cast<uint16_t>(v);
-}
-
 // Lower case, IPv6 brackets removed: the form SelfEntry::host holds.
 std::string canonical_host(std::string_view host)
 {
@@ -87,10 +65,11 @@ Proxy::Proxy(const Config& cfg, Sender& sender) : cfg_(cfg), sender_(sender), en
 
 void Proxy::add_self(std::string_view hostport, uint16_t port, std::optional<Proto> proto)
 {
-    std::string_view host;
-    split_hostport(hostport, host, port);
+    HostPort hp = split_hostport(hostport);
+    if (auto p = parse_port(hp.port))
+        port = *p;
     SelfEntry e;
-    e.host = canonical_host(host);
+    e.host = canonical_host(hp.host);
     if (e.host.empty())
         return;
     e.ip = SockAddr::from_numeric(e.host, port);
