@@ -166,6 +166,29 @@ std::optional<uint16_t> parse_port(std::string_view s)
     return static_cast<uint16_t>(v);
 }
 
+std::optional<SockAddr> lookup_host(const std::string& host, int family, std::string* why)
+{
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+    if (rc != 0 || !res) {
+        if (why)
+            *why = rc != 0 ? gai_strerror(rc) : "no address";
+        return std::nullopt;
+    }
+    const addrinfo* pick = res;
+    for (const addrinfo* r = res; r; r = r->ai_next)
+        if (r->ai_family == (family ? family : AF_INET)) { pick = r; break; }
+    SockAddr a;
+    std::memcpy(&a.ss, pick->ai_addr, pick->ai_addrlen);
+    a.len = pick->ai_addrlen;
+    a.set_port(0);
+    freeaddrinfo(res);
+    return a;
+}
+
 namespace {
 
 // Names resolved by this process, kept for a while: getaddrinfo blocks the
@@ -178,25 +201,6 @@ struct CachedName {
 constexpr size_t kMaxCachedNames = 512;
 constexpr auto kNameTtl = std::chrono::seconds(60);
 constexpr auto kFailureTtl = std::chrono::seconds(10);
-
-std::optional<SockAddr> lookup(const std::string& h, int family)
-{
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* res = nullptr;
-    if (getaddrinfo(h.c_str(), nullptr, &hints, &res) != 0 || !res)
-        return std::nullopt;
-    const addrinfo* pick = res;
-    for (const addrinfo* r = res; r; r = r->ai_next)
-        if (r->ai_family == (family ? family : AF_INET)) { pick = r; break; }
-    SockAddr a;
-    std::memcpy(&a.ss, pick->ai_addr, pick->ai_addrlen);
-    a.len = pick->ai_addrlen;
-    a.set_port(0);
-    freeaddrinfo(res);
-    return a;
-}
 
 }  // namespace
 
@@ -211,7 +215,7 @@ std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int f
     if (it == cache.end() || it->second.expires <= now) {
         if (cache.size() >= kMaxCachedNames)
             cache.clear();
-        auto a = lookup(std::string(host), family);
+        auto a = lookup_host(std::string(host), family);
         it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtl : kFailureTtl)}).first;
     }
     if (!it->second.addr)

@@ -59,4 +59,9 @@ std::optional<uint16_t> parse_port(std::string_view s);
 // (failures 10 s, at most 512 names). Prefers `family` when non-zero, else IPv4.
 std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family = 0);
 
+// One getaddrinfo for `host`, not cached: its first address (port 0) of
+// `family` (IPv4 when 0), else its first of any family. nullopt when it does
+// not resolve, with the resolver's reason in *why if given. Blocks.
+std::optional<SockAddr> lookup_host(const std::string& host, int family, std::string* why = nullptr);
+
 }  // namespace ser
