@@ -1,5 +1,7 @@
 #include "net.h"
 
+#include "clock.h"
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -7,7 +9,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstring>
 #include <functional>
 #include <unordered_map>
@@ -196,27 +197,46 @@ namespace {
 // for every message. Bounded; a failure is remembered too, for less time.
 struct CachedName {
     std::optional<SockAddr> addr;   // port 0
-    std::chrono::steady_clock::time_point expires;
+    int64_t expires_ms = 0;         // on NameCache::clock_
 };
 constexpr size_t kMaxCachedNames = 512;
-constexpr auto kNameTtl = std::chrono::seconds(60);
-constexpr auto kFailureTtl = std::chrono::seconds(10);
+constexpr int64_t kNameTtlMs = 60'000;
+constexpr int64_t kFailureTtlMs = 10'000;
+
+std::unordered_map<std::string, CachedName>& cached_names()
+{
+    static std::unordered_map<std::string, CachedName> names;
+    return names;
+}
 
 }  // namespace
+
+NameCache::Lookup NameCache::lookup_ = [](const std::string& host, int family) { return lookup_host(host, family); };
+NameCache::Clock NameCache::clock_ = now_ms;
+
+size_t NameCache::size()
+{
+    return cached_names().size();
+}
+
+void NameCache::clear()
+{
+    cached_names().clear();
+}
 
 std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family)
 {
     if (auto a = SockAddr::from_numeric(host, port))
         return a;
-    static std::unordered_map<std::string, CachedName> cache;
+    auto& cache = cached_names();
     std::string key = std::string(host) + "|" + std::to_string(family);
-    auto now = std::chrono::steady_clock::now();
+    int64_t now = NameCache::clock_();
     auto it = cache.find(key);
-    if (it == cache.end() || it->second.expires <= now) {
+    if (it == cache.end() || it->second.expires_ms <= now) {
         if (cache.size() >= kMaxCachedNames)
             cache.clear();
-        auto a = lookup_host(std::string(host), family);
-        it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtl : kFailureTtl)}).first;
+        auto a = NameCache::lookup_(std::string(host), family);
+        it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtlMs : kFailureTtlMs)}).first;
     }
     if (!it->second.addr)
         return std::nullopt;

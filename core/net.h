@@ -64,4 +64,18 @@ std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int f
 // not resolve, with the resolver's reason in *why if given. Blocks.
 std::optional<SockAddr> lookup_host(const std::string& host, int family, std::string* why = nullptr);
 
+// What resolve_host's per-process cache asks about a name it does not hold
+// (lookup_host) and the clock its entries age by (now_ms). Private: only
+// NameCachePeer (tests/unit/core/test_net.cpp) puts fakes in their place.
+class NameCache {
+    friend class NameCachePeer;
+    friend std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family);
+    using Lookup = std::optional<SockAddr> (*)(const std::string& host, int family);
+    using Clock = int64_t (*)();
+    static Lookup lookup_;
+    static Clock clock_;
+    static size_t size();   // names held now
+    static void clear();
+};
+
 }  // namespace ser
