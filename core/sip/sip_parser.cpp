@@ -280,20 +280,21 @@ const char* parse_via_params(std::string_view v, size_t& i, Via& via)
 // Reads one via-parm: SIP / 2.0 / transport LWS sent-by *(; via-params).
 const char* parse_via_parm(std::string_view v, size_t& i, Via& via)
 {
-    if (!iequals(read_token(v, i), "SIP"))
+    // SLASH = SWS "/" SWS (RFC 3261 §25.1)
+    auto slash = [&] {
+        skip_lws(v, i);
+        if (i >= v.size() || v[i] != '/')
+            return false;
+        ++i;
+        skip_lws(v, i);
+        return true;
+    };
+    if (!iequals(read_token(v, i), "SIP") || !slash())
         return "bad Via protocol";
-    skip_lws(v, i);
-    if (i >= v.size() || v[i] != '/')
-        return "bad Via protocol";
-    ++i;
-    skip_lws(v, i);
     if (read_token(v, i) != "2.0")
         return "bad Via version";
-    skip_lws(v, i);
-    if (i >= v.size() || v[i] != '/')
+    if (!slash())
         return "bad Via protocol";
-    ++i;
-    skip_lws(v, i);
     via.transport = read_token(v, i);
     if (via.transport.empty())
         return "bad Via transport";
