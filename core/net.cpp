@@ -1,12 +1,17 @@
 #include "net.h"
 
+#include "clock.h"
+
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 
-#include <chrono>
+#include <algorithm>
+#include <charconv>
 #include <cstring>
-#include <unordered_map>
 #include <functional>
+#include <unordered_map>
 
 namespace ser {
 
@@ -106,27 +111,74 @@ std::optional<SockAddr> SockAddr::from_numeric(std::string_view ip, uint16_t por
     return std::nullopt;
 }
 
-namespace {
+bool is_wildcard(const SockAddr& a)
+{
+    if (a.family() == AF_INET)
+        return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+    if (a.family() == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+    return false;
+}
 
-// Names resolved by this process, kept for a while: getaddrinfo blocks the
-// event loop, and a script that forwards to a name would otherwise ask DNS
-// for every message. Bounded; a failure is remembered too, for less time.
-struct CachedName {
-    std::optional<SockAddr> addr;   // port 0
-    std::chrono::steady_clock::time_point expires;
-};
-constexpr size_t kMaxCachedNames = 512;
-constexpr auto kNameTtl = std::chrono::seconds(60);
-constexpr auto kFailureTtl = std::chrono::seconds(10);
+std::vector<SockAddr> local_addresses(int family, uint16_t port)
+{
+    std::vector<SockAddr> out;
+    ifaddrs* ifs = nullptr;
+    if (getifaddrs(&ifs) != 0)
+        return out;
+    for (const ifaddrs* i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
+            continue;
+        SockAddr a;
+        a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        std::memcpy(&a.ss, i->ifa_addr, a.len);
+        if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr))
+            continue;
+        a.set_port(port);
+        if (std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(a);
+    }
+    freeifaddrs(ifs);
+    return out;
+}
 
-std::optional<SockAddr> lookup(const std::string& h, int family)
+HostPort split_hostport(std::string_view hp)
+{
+    constexpr size_t npos = std::string_view::npos;
+    if (!hp.empty() && hp[0] == '[') {
+        size_t close = hp.find(']');
+        if (close == npos)
+            return {hp, {}};
+        bool has_port = close + 1 < hp.size() && hp[close + 1] == ':';
+        return {hp.substr(0, close + 1), has_port ? hp.substr(close + 2) : std::string_view()};
+    }
+    size_t colon = hp.find(':');
+    if (colon == npos || hp.find(':', colon + 1) != npos)
+        return {hp, {}};  // no port, or a bare IPv6 address
+    return {hp.substr(0, colon), hp.substr(colon + 1)};
+}
+
+std::optional<uint16_t> parse_port(std::string_view s)
+{
+    unsigned v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v == 0 || v > 65535)
+        return std::nullopt;
+    return static_cast<uint16_t>(v);
+}
+
+std::optional<SockAddr> lookup_host(const std::string& host, int family, std::string* why)
 {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     addrinfo* res = nullptr;
-    if (getaddrinfo(h.c_str(), nullptr, &hints, &res) != 0 || !res)
+    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+    if (rc != 0 || !res) {
+        if (why)
+            *why = rc != 0 ? gai_strerror(rc) : "no address";
         return std::nullopt;
+    }
     const addrinfo* pick = res;
     for (const addrinfo* r = res; r; r = r->ai_next)
         if (r->ai_family == (family ? family : AF_INET)) { pick = r; break; }
@@ -138,21 +190,53 @@ std::optional<SockAddr> lookup(const std::string& h, int family)
     return a;
 }
 
+namespace {
+
+// Names resolved by this process, kept for a while: getaddrinfo blocks the
+// event loop, and a script that forwards to a name would otherwise ask DNS
+// for every message. Bounded; a failure is remembered too, for less time.
+struct CachedName {
+    std::optional<SockAddr> addr;   // port 0
+    int64_t expires_ms = 0;         // on NameCache::clock_
+};
+constexpr size_t kMaxCachedNames = 512;
+constexpr int64_t kNameTtlMs = 60'000;
+constexpr int64_t kFailureTtlMs = 10'000;
+
+std::unordered_map<std::string, CachedName>& cached_names()
+{
+    static std::unordered_map<std::string, CachedName> names;
+    return names;
+}
+
 }  // namespace
+
+NameCache::Lookup NameCache::lookup_ = [](const std::string& host, int family) { return lookup_host(host, family); };
+NameCache::Clock NameCache::clock_ = now_ms;
+
+size_t NameCache::size()
+{
+    return cached_names().size();
+}
+
+void NameCache::clear()
+{
+    cached_names().clear();
+}
 
 std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family)
 {
     if (auto a = SockAddr::from_numeric(host, port))
         return a;
-    static std::unordered_map<std::string, CachedName> cache;
+    auto& cache = cached_names();
     std::string key = std::string(host) + "|" + std::to_string(family);
-    auto now = std::chrono::steady_clock::now();
+    int64_t now = NameCache::clock_();
     auto it = cache.find(key);
-    if (it == cache.end() || it->second.expires <= now) {
+    if (it == cache.end() || it->second.expires_ms <= now) {
         if (cache.size() >= kMaxCachedNames)
             cache.clear();
-        auto a = lookup(std::string(host), family);
-        it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtl : kFailureTtl)}).first;
+        auto a = NameCache::lookup_(std::string(host), family);
+        it = cache.insert_or_assign(key, CachedName{a, now + (a ? kNameTtlMs : kFailureTtlMs)}).first;
     }
     if (!it->second.addr)
         return std::nullopt;

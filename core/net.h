@@ -1,6 +1,7 @@
 #pragma once
 // Socket addresses: one value type for IPv4/IPv6 endpoints, with parsing,
-// printing and comparison. No I/O here.
+// printing and comparison; host:port splitting; the host's own addresses and
+// name resolution (the only functions here that ask the system).
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ser {
 
@@ -32,9 +34,48 @@ struct SockAddr {
     static std::optional<SockAddr> from_numeric(std::string_view ip, uint16_t port);
 };
 
+// True for the wildcard addresses 0.0.0.0 and ::.
+bool is_wildcard(const SockAddr& a);
+
+// Every address of `family` on this host's interfaces that are up, with
+// `port`, each once; IPv6 link-local addresses (they need a scope) are left
+// out. Empty when getifaddrs fails. Any process; reads the interfaces now.
+std::vector<SockAddr> local_addresses(int family, uint16_t port);
+
+// "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address (two or
+// more ':' without brackets: all host). Views into the input; the host keeps
+// an IPv6 reference's brackets; port is empty when there is none.
+struct HostPort {
+    std::string_view host;
+    std::string_view port;
+};
+HostPort split_hostport(std::string_view hp);
+
+// A port written as decimal digits, 1..65535; nullopt otherwise.
+std::optional<uint16_t> parse_port(std::string_view s);
+
 // Resolves a host name or address (numeric input never touches DNS). Names
 // go through a blocking getaddrinfo and are then kept per process for 60 s
 // (failures 10 s, at most 512 names). Prefers `family` when non-zero, else IPv4.
 std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family = 0);
+
+// One getaddrinfo for `host`, not cached: its first address (port 0) of
+// `family` (IPv4 when 0), else its first of any family. nullopt when it does
+// not resolve, with the resolver's reason in *why if given. Blocks.
+std::optional<SockAddr> lookup_host(const std::string& host, int family, std::string* why = nullptr);
+
+// What resolve_host's per-process cache asks about a name it does not hold
+// (lookup_host) and the clock its entries age by (now_ms). Private: only
+// NameCachePeer (tests/unit/core/test_net.cpp) puts fakes in their place.
+class NameCache {
+    friend class NameCachePeer;
+    friend std::optional<SockAddr> resolve_host(std::string_view host, uint16_t port, int family);
+    using Lookup = std::optional<SockAddr> (*)(const std::string& host, int family);
+    using Clock = int64_t (*)();
+    static Lookup lookup_;
+    static Clock clock_;
+    static size_t size();   // names held now
+    static void clear();
+};
 
 }  // namespace ser

@@ -37,14 +37,22 @@ struct Where {
     }
 };
 
-bool load_cert(const std::string& path, const Where& w, const char* param, Diags& d, tls::X509Ptr& out)
+// Opens `path`, the value of `param`, for PEM reads; null once it has
+// reported that the file cannot be read.
+tls::BioPtr open_param(const std::string& path, const char* param, const Where& w, Diags& d)
 {
     ERR_clear_error();
     auto bio = tls::open_pem(path);
-    if (!bio) {
+    if (!bio)
         d.error(w.at(param), w.what + ": " + param + " \"" + path + "\" cannot be read: " + std::strerror(errno));
+    return bio;
+}
+
+bool load_cert(const std::string& path, const Where& w, const char* param, Diags& d, tls::X509Ptr& out)
+{
+    auto bio = open_param(path, param, w, d);
+    if (!bio)
         return false;
-    }
     out.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!out) {
         d.error(w.at(param), w.what + ": " + param + " \"" + path + "\" holds no PEM certificate (" + drain_errors() + ")");
@@ -55,12 +63,9 @@ bool load_cert(const std::string& path, const Where& w, const char* param, Diags
 
 void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
 {
-    ERR_clear_error();
-    auto bio = tls::open_pem(p.private_key);
-    if (!bio) {
-        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" cannot be read: " + std::strerror(errno));
+    auto bio = open_param(p.private_key, "tls_private_key", w, d);
+    if (!bio)
         return;
-    }
     // A passphrase callback that refuses: ser never prompts, and an encrypted key is a clear error.
     tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
     if (!key) {
@@ -82,12 +87,9 @@ void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
 
 void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
 {
-    ERR_clear_error();
-    auto bio = tls::open_pem(p.ca_list);
-    if (!bio) {
-        d.error(w.at("tls_ca_list"), w.what + ": tls_ca_list \"" + p.ca_list + "\" cannot be read: " + std::strerror(errno));
+    auto bio = open_param(p.ca_list, "tls_ca_list", w, d);
+    if (!bio)
         return;
-    }
     int n = 0;
     while (tls::X509Ptr c{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
         n++;
@@ -98,12 +100,9 @@ void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
 
 void check_crl(const TlsParams& p, const Where& w, Diags& d)
 {
-    ERR_clear_error();
-    auto bio = tls::open_pem(p.crl);
-    if (!bio) {
-        d.error(w.at("tls_crl"), w.what + ": tls_crl \"" + p.crl + "\" cannot be read: " + std::strerror(errno));
+    auto bio = open_param(p.crl, "tls_crl", w, d);
+    if (!bio)
         return;
-    }
     tls::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
     if (!crl)
         d.error(w.at("tls_crl"), w.what + ": tls_crl \"" + p.crl + "\" holds no PEM CRL (" + drain_errors() + ")");

@@ -10,12 +10,6 @@
 namespace ser::tls {
 namespace {
 
-bool is_wildcard(const SockAddr& a)
-{
-    std::string ip = a.ip();
-    return ip == "0.0.0.0" || ip == "::";
-}
-
 bool addr_matches(const SockAddr& dom, const SockAddr& conn)
 {
     if (dom.family() != conn.family() || dom.port() != conn.port())

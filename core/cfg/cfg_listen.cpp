@@ -1,6 +1,7 @@
 // listen=, connect= and tls_domain[...] addresses: proto:addr:port in its
 // SER spellings, with host names resolved at start.
 #include "cfg/cfg_check.h"
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -64,27 +65,15 @@ bool resolve_addr(const Value& v, bool resolve, std::string& host, std::string& 
         family = AF_INET;
         return true;
     }
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* res = nullptr;
-    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-    if (rc != 0 || !res) {
-        d.error(v.loc, "cannot resolve host \"" + host + "\": " + gai_strerror(rc));
+    // Prefer IPv4 when a name has both, as SER did.
+    std::string why;
+    std::optional<SockAddr> a = lookup_host(host, AF_INET, &why);
+    if (!a) {
+        d.error(v.loc, "cannot resolve host \"" + host + "\": " + why);
         return false;
     }
-    // Prefer IPv4 when a name has both, as SER did.
-    const addrinfo* pick = res;
-    for (const addrinfo* r = res; r; r = r->ai_next)
-        if (r->ai_family == AF_INET) { pick = r; break; }
-    char out[INET6_ADDRSTRLEN];
-    const void* src = pick->ai_family == AF_INET
-                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(pick->ai_addr)->sin_addr)
-                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(pick->ai_addr)->sin6_addr);
-    inet_ntop(pick->ai_family, src, out, sizeof out);
-    addr = out;
-    family = pick->ai_family;
-    freeaddrinfo(res);
+    addr = a->ip();
+    family = a->family();
     return true;
 }
 

@@ -16,7 +16,7 @@ namespace ser {
 // One of our listening addresses, as the SIP layer sees it.
 struct ListenAddr {
     Proto proto = Proto::Udp;
-    SockAddr addr;          // bound address (may be 0.0.0.0 / ::)
+    SockAddr addr;          // bound address; never 0.0.0.0 or :: (start-up expands those)
     std::string advertise;  // host[:port] written into Via / Record-Route ("1.2.3.4:5060", "[::1]:5061")
 };
 

@@ -9,8 +9,6 @@
 #include "proc/role.h"
 
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -96,39 +94,6 @@ std::string claim_address(const ListenAddr& l, std::vector<int>& locks)
         return {};
     errno = e;
     return e == EADDRINUSE ? in_use() : sock_error("bind() on", l);
-}
-
-bool is_wildcard(const SockAddr& a)
-{
-    std::string ip = a.ip();
-    return ip == "0.0.0.0" || ip == "::";
-}
-
-// Every address of `family` on this host's interfaces that is up (IPv6
-// link-local ones need a scope and are left out), with `port`.
-std::vector<SockAddr> local_addresses(int family, uint16_t port)
-{
-    std::vector<SockAddr> out;
-    ifaddrs* ifs = nullptr;
-    if (getifaddrs(&ifs) != 0)
-        return out;
-    for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP))
-            continue;
-        SockAddr a;
-        a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-        std::memcpy(&a.ss, i->ifa_addr, a.len);
-        if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(&a.ss)->sin6_addr))
-            continue;
-        a.set_port(port);
-        bool dup = false;
-        for (const auto& o : out)
-            dup = dup || o == a;
-        if (!dup)
-            out.push_back(a);
-    }
-    freeifaddrs(ifs);
-    return out;
 }
 
 }  // namespace

@@ -6,45 +6,10 @@
 #include "log.h"
 #include "sip/sip_uri.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-
 #include <cctype>
-#include <cstring>
 
 namespace ser {
 namespace {
-
-bool is_any_addr(const SockAddr& a)
-{
-    if (a.family() == AF_INET)
-        return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-    if (a.family() == AF_INET6)
-        return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
-    return false;
-}
-
-// "host", "host:port", "[v6]", "[v6]:port" or a bare v6 address.
-void split_hostport(std::string_view hp, std::string_view& host, uint16_t& port)
-{
-    std::string_view p;
-    if (!hp.empty() && hp[0] == '[') {
-        size_t close = hp.find(']');
-        host = hp.substr(0, close == std::string_view::npos ? hp.size() : close + 1);
-        if (close != std::string_view::npos && close + 1 < hp.size() && hp[close + 1] == ':')
-            p = hp.substr(close + 2);
-    } else {
-        size_t colon = hp.find(':');
-        bool one = colon != std::string_view::npos && hp.find(':', colon + 1) == std::string_view::npos;
-        host = one ? hp.substr(0, colon) : hp;
-        p = one ? hp.substr(colon + 1) : std::string_view();
-    }
-    unsigned v = 0;
-    for (char c : p)
-        v = (c >= '0' && c <= '9' && v < 65536) ? v * 10 + static_cast<unsigned>(c - '0') : 65536;
-    if (!p.empty() && v > 0 && v < 65536)
-        port = static_cast<uint16_t>(v);
-}
 
 // Lower case, IPv6 brackets removed: the form SelfEntry::host holds.
 std::string canonical_host(std::string_view host)
@@ -57,27 +22,6 @@ std::string canonical_host(std::string_view host)
     return h;
 }
 
-std::vector<SockAddr> interface_addresses()
-{
-    std::vector<SockAddr> out;
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) {
-        LOG_ERR("getifaddrs failed: %s; `myself` knows only the listen addresses", std::strerror(errno));
-        return out;
-    }
-    for (const ifaddrs* i = list; i; i = i->ifa_next) {
-        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
-            continue;
-        SockAddr a;
-        a.len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-        std::memcpy(&a.ss, i->ifa_addr, a.len);
-        a.set_port(0);
-        out.push_back(a);
-    }
-    freeifaddrs(list);
-    return out;
-}
-
 }  // namespace
 
 Proxy::Proxy(const Config& cfg, Sender& sender) : cfg_(cfg), sender_(sender), engine_(cfg)
@@ -87,10 +31,11 @@ Proxy::Proxy(const Config& cfg, Sender& sender) : cfg_(cfg), sender_(sender), en
 
 void Proxy::add_self(std::string_view hostport, uint16_t port, std::optional<Proto> proto)
 {
-    std::string_view host;
-    split_hostport(hostport, host, port);
+    HostPort hp = split_hostport(hostport);
+    if (auto p = parse_port(hp.port))
+        port = *p;
     SelfEntry e;
-    e.host = canonical_host(host);
+    e.host = canonical_host(hp.host);
     if (e.host.empty())
         return;
     e.ip = SockAddr::from_numeric(e.host, port);
@@ -99,27 +44,17 @@ void Proxy::add_self(std::string_view hostport, uint16_t port, std::optional<Pro
     self_.push_back(std::move(e));
 }
 
+// Start-up has expanded a listen address of 0.0.0.0 or :: into one listener
+// per local address (Runtime::setup), so the listeners name every address.
 void Proxy::learn_addresses()
 {
-    std::vector<const ListenAddr*> wild;
     for (const ListenAddr& l : sender_.listeners()) {
-        if (is_any_addr(l.addr))
-            wild.push_back(&l);
-        else
-            add_self(l.addr.ip(), l.addr.port(), l.proto);
+        add_self(l.addr.ip(), l.addr.port(), l.proto);
         if (!l.advertise.empty())
             add_self(l.advertise, l.addr.port(), l.proto);
     }
     for (const std::string& a : cfg_.aliases)
         add_self(a, 0, std::nullopt);
-    if (wild.empty())
-        return;
-    local_ips_ = interface_addresses();
-    for (const ListenAddr* l : wild)
-        for (const SockAddr& ip : local_ips_)
-            // An IPv6 wildcard socket is dual-stack on Linux by default.
-            if (l->addr.family() == AF_INET6 || ip.family() == AF_INET)
-                add_self(ip.ip(), l->addr.port(), l->proto);
 }
 
 bool Proxy::is_myself(std::string_view host, uint16_t port) const

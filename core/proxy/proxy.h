@@ -33,8 +33,7 @@ struct ProxyStats {
 class Proxy final : public RouteHost {
 public:
     // Compiles cfg's route blocks and learns our addresses from
-    // sender.listeners() (plus every local interface address when a listener
-    // is bound to 0.0.0.0 or ::). cfg and sender must outlive the proxy.
+    // sender.listeners() and cfg's aliases. cfg and sender must outlive the proxy.
     Proxy(const Config& cfg, Sender& sender);
 
     // Handles one complete SIP message (a datagram or one framed stream
@@ -83,7 +82,6 @@ private:
     Sender& sender_;
     RouteEngine engine_;
     std::vector<SelfEntry> self_;
-    std::vector<SockAddr> local_ips_;   // interface addresses, for wildcard listeners
     ProxyStats stats_;
 };
 

@@ -114,28 +114,6 @@ bool header_matches(const sip::Header& h, sip::HdrType t, std::string_view name)
     return t != sip::HdrType::Other ? h.type == t : sip::iequals(h.name, name);
 }
 
-// Splits "host[:port]" ("[v6]:port" too); port is "" when absent.
-void split_hostport(std::string_view hp, std::string_view& host, std::string_view& port)
-{
-    constexpr size_t npos = std::string_view::npos;
-    port = {};
-    host = hp;
-    if (!hp.empty() && hp[0] == '[') {
-        size_t close = hp.find(']');
-        if (close == npos)
-            return;
-        host = hp.substr(0, close + 1);
-        if (close + 1 < hp.size() && hp[close + 1] == ':')
-            port = hp.substr(close + 2);
-        return;
-    }
-    size_t colon = hp.find(':');
-    if (colon == npos || hp.find(':', colon + 1) != npos)
-        return;  // no port, or a bare IPv6 address
-    host = hp.substr(0, colon);
-    port = hp.substr(colon + 1);
-}
-
 }  // namespace
 
 void MsgContext::collect_edits(sip::Edits& e) const
@@ -288,10 +266,10 @@ int act_rewrite(MsgContext& ctx, ActionId id, const std::string& text, long long
         return -1;
     std::string_view user = u.user, pass = u.password, host = u.host;
     std::string port = u.port ? std::to_string(u.port) : std::string();
-    std::string_view new_port;
+    HostPort hp;
     switch (id) {
     case ActionId::RewriteHost: host = text; break;
-    case ActionId::RewriteHostPort: split_hostport(text, host, new_port); port = std::string(new_port); break;
+    case ActionId::RewriteHostPort: hp = split_hostport(text); host = hp.host; port = std::string(hp.port); break;
     case ActionId::RewritePort: if (num <= 0) return 1; port = std::to_string(num); break;
     case ActionId::RewriteUser: user = text; pass = user.empty() ? std::string_view() : pass; break;
     default: return -1;

@@ -137,6 +137,11 @@ bool iequals(std::string_view a, std::string_view b);
 // True for the characters of an RFC 3261 token (alphanum and -.!%*_+`'~).
 bool is_token_char(char c);
 
+// Given v[i], the start of a host — a name or IPv4 address (alphanumerics and
+// "-._") or an IPv6 reference ("[" hex digits, ':' and '.' "]") — returns the
+// index just past it; i itself when no well-formed host starts there.
+size_t scan_host(std::string_view v, size_t i);
+
 // True for linear whitespace inside a (possibly folded) header value:
 // SP, HTAB, and the CR/LF of a fold.
 inline bool is_lws(char c)

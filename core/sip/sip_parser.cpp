@@ -6,7 +6,6 @@
 #include "sip/sip_uri.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -200,29 +199,12 @@ const char* parse_header_block(std::string_view buf, size_t pos, SipMsg& m)
     }
 }
 
-bool is_host_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
-           c == '.' || c == '_';
-}
-
 // Reads a Via host (IPv6 reference kept with brackets) and optional port.
 const char* parse_sent_by(std::string_view v, size_t& i, Via& via)
 {
     size_t n = v.size();
     size_t hs = i;
-    if (i < n && v[i] == '[') {
-        size_t close = v.find(']', i);
-        if (close == npos || close == i + 1)
-            return "bad Via host";
-        for (size_t k = i + 1; k < close; ++k)
-            if (!std::isxdigit(static_cast<unsigned char>(v[k])) && v[k] != ':' && v[k] != '.')
-                return "bad Via host";
-        i = close + 1;
-    } else {
-        while (i < n && is_host_char(v[i]))
-            ++i;
-    }
+    i = scan_host(v, hs);
     if (i == hs)
         return "bad Via host";
     via.host = v.substr(hs, i - hs);
@@ -298,20 +280,21 @@ const char* parse_via_params(std::string_view v, size_t& i, Via& via)
 // Reads one via-parm: SIP / 2.0 / transport LWS sent-by *(; via-params).
 const char* parse_via_parm(std::string_view v, size_t& i, Via& via)
 {
-    if (!iequals(read_token(v, i), "SIP"))
+    // SLASH = SWS "/" SWS (RFC 3261 §25.1)
+    auto slash = [&] {
+        skip_lws(v, i);
+        if (i >= v.size() || v[i] != '/')
+            return false;
+        ++i;
+        skip_lws(v, i);
+        return true;
+    };
+    if (!iequals(read_token(v, i), "SIP") || !slash())
         return "bad Via protocol";
-    skip_lws(v, i);
-    if (i >= v.size() || v[i] != '/')
-        return "bad Via protocol";
-    ++i;
-    skip_lws(v, i);
     if (read_token(v, i) != "2.0")
         return "bad Via version";
-    skip_lws(v, i);
-    if (i >= v.size() || v[i] != '/')
+    if (!slash())
         return "bad Via protocol";
-    ++i;
-    skip_lws(v, i);
     via.transport = read_token(v, i);
     if (via.transport.empty())
         return "bad Via transport";

@@ -1,6 +1,6 @@
 // URI parsing, plus the lexical and header-value helpers declared in
-// sip_msg.h (header_type, iequals, is_token_char, header_param, next_value,
-// skip_quoted): the name-addr ones walk the same display-name / <URI> /
+// sip_msg.h (header_type, iequals, is_token_char, scan_host, header_param,
+// next_value, skip_quoted): the name-addr ones walk the same display-name / <URI> /
 // ;params structure as strip_name_addr().
 #include "sip/sip_uri.h"
 
@@ -20,11 +20,6 @@ bool is_hex(char c)
     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
 }
 
-bool is_host_char(char c)
-{
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
-}
-
 // Printable ASCII only, and every '%' starts a two-digit hex escape.
 bool valid_uri_chars(std::string_view s)
 {
@@ -42,19 +37,7 @@ bool valid_uri_chars(std::string_view s)
 bool parse_hostport(std::string_view hp, size_t& i, SipUri& out)
 {
     size_t n = hp.size();
-    i = 0;
-    if (n > 0 && hp[0] == '[') {
-        size_t close = hp.find(']');
-        if (close == npos || close == 1)
-            return false;
-        for (size_t k = 1; k < close; ++k)
-            if (!is_hex(hp[k]) && hp[k] != ':' && hp[k] != '.')
-                return false;
-        i = close + 1;
-    } else {
-        while (i < n && is_host_char(hp[i]))
-            ++i;
-    }
+    i = scan_host(hp, 0);
     if (i == 0)
         return false;
     out.host = hp.substr(0, i);
@@ -111,6 +94,27 @@ size_t params_start(std::string_view v)
 }
 
 }  // namespace
+
+size_t scan_host(std::string_view v, size_t i)
+{
+    if (i < v.size() && v[i] == '[') {
+        size_t close = v.find(']', i);
+        if (close == npos || close == i + 1)
+            return i;
+        for (size_t k = i + 1; k < close; ++k)
+            if (!is_hex(v[k]) && v[k] != ':' && v[k] != '.')
+                return i;
+        return close + 1;
+    }
+    auto host_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+               c == '_';
+    };
+    size_t e = i;
+    while (e < v.size() && host_char(v[e]))
+        ++e;
+    return e;
+}
 
 bool parse_uri(std::string_view s, SipUri& out)
 {

@@ -163,7 +163,7 @@ class ProxyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLoopDetection);
     CPPUNIT_TEST(testNoListenerAndSendFailure);
     CPPUNIT_TEST(testMyself);
-    CPPUNIT_TEST(testWildcardListener);
+    CPPUNIT_TEST(testExpandedWildcardListener);
     CPPUNIT_TEST(testStats);
     CPPUNIT_TEST(testNoSmuggling);
     CPPUNIT_TEST(testContentLengthOverLimit);
@@ -600,18 +600,25 @@ public:
         CPPUNIT_ASSERT(h.proxy->is_myself("[::ffff:127.0.0.2]", 0) == false);
     }
 
-    void testWildcardListener()
+    // listen=udp:0.0.0.0:5080 reaches the proxy as start-up expands it
+    // (Runtime::setup): one listener per local address, each of them myself.
+    void testExpandedWildcardListener()
     {
         Harness h("route { if (uri == myself) { sl_send_reply(\"200\", \"me\"); break; }; forward(); }");
-        FakeSender wild;
-        wild.ls_ = {ListenAddr{Proto::Udp, addr("0.0.0.0", 5080), ""}};
-        Proxy p(h.cfg, wild);
+        FakeSender expanded;
+        expanded.ls_.clear();
+        for (const SockAddr& a : local_addresses(AF_INET, 5080))
+            expanded.ls_.push_back(ListenAddr{Proto::Udp, a, a.str()});
+        CPPUNIT_ASSERT(!expanded.ls_.empty());
+        Proxy p(h.cfg, expanded);
+        for (const ListenAddr& l : expanded.ls_)
+            CPPUNIT_ASSERT_MESSAGE(l.addr.str(), p.is_myself(l.addr.ip(), 5080));
         CPPUNIT_ASSERT(p.is_myself("127.0.0.1", 5080));  // loopback is a local interface
         CPPUNIT_ASSERT(!p.is_myself("127.0.0.1", 5060));
         CPPUNIT_ASSERT(!p.is_myself("0.0.0.0", 5080));
         std::string buf = crlf(edit("sip:bob@10.0.0.3", "sip:bob@127.0.0.1:5080"));
         p.on_message(buf, h.ri);
-        CPPUNIT_ASSERT(wild.sent.at(0).data.starts_with("SIP/2.0 200 me\r\n"));
+        CPPUNIT_ASSERT(expanded.sent.at(0).data.starts_with("SIP/2.0 200 me\r\n"));
     }
 
     void testStats()

@@ -1,5 +1,7 @@
 // Unit tests of core/sip/sip_uri.cpp: SIP/SIPS/tel URIs, IPv6 hosts, parameters
-// and headers, escapes, rejections, and the name-addr helpers.
+// and headers, escapes, rejections, the name-addr helpers and scan_host (the
+// host scanner URIs and Via sent-by share).
+#include "sip/sip_msg.h"
 #include "sip/sip_uri.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -23,6 +25,7 @@ class SipUriTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPrefixesNeverOverread);
     CPPUNIT_TEST(testStripNameAddr);
     CPPUNIT_TEST(testUriParam);
+    CPPUNIT_TEST(testScanHost);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -191,6 +194,17 @@ public:
         CPPUNIT_ASSERT(uri_param(params, "user").data() == nullptr);
         CPPUNIT_ASSERT(uri_param({}, "lr").data() == nullptr);
         CPPUNIT_ASSERT(uri_param("lr", "lr").data() != nullptr);
+    }
+
+    void testScanHost()
+    {
+        CPPUNIT_ASSERT_EQUAL(size_t{11}, scan_host("example.com:5060", 0));
+        CPPUNIT_ASSERT_EQUAL(size_t{12}, scan_host("x@a-b_c.d.e9;lr", 2));
+        CPPUNIT_ASSERT_EQUAL(size_t{13}, scan_host("[2001:db8::1]:5060", 0));
+        CPPUNIT_ASSERT_EQUAL(size_t{18}, scan_host("[::ffff:192.0.2.1]", 0));
+        for (std::string_view bad : {"[]", "[::1", "[::g]", ":5060", "", "%41"})
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(bad), size_t{0}, scan_host(bad, 0));
+        CPPUNIT_ASSERT_EQUAL(size_t{3}, scan_host("ab [::1", 3));
     }
 };
 
