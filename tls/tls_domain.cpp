@@ -134,6 +134,10 @@ const TlsDomain* TlsDomainSet::select_by_client_hello(SSL* ssl, const SockAddr& 
     // is looked up, and with the domain's own session context, keeps a
     // session of one domain from resuming in another (and skipping its checks).
     SSL_set_verify(ssl, SSL_CTX_get_verify_mode(d->ctx.get()), nullptr);
+    // Nor the versions of tls_method (the SSL took them from the first context
+    // at SSL_new); the version is chosen after this callback, so they still count.
+    SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(d->ctx.get()));
+    SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(d->ctx.get()));
     if (STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(d->ctx.get()))
         SSL_set_client_CA_list(ssl, SSL_dup_CA_list(cas));
     unsigned char sid[SSL_MAX_SID_CTX_LENGTH];

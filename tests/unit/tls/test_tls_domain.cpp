@@ -59,6 +59,7 @@ class TlsDomainTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(TlsDomainTest);
     CPPUNIT_TEST(sniSelectsDomainOfListener);
     CPPUNIT_TEST(sniDomainKeepsItsChecks);
+    CPPUNIT_TEST(sniDomainKeepsItsVersions);
     CPPUNIT_TEST(clientDomainChecksServerName);
     CPPUNIT_TEST(resumesWithinDomainTls12);
     CPPUNIT_TEST(resumesWithinDomainTls13);
@@ -118,6 +119,34 @@ public:
         CPPUNIT_ASSERT_MESSAGE(lax.failure(), lax_ok);
         CPPUNIT_ASSERT(lax.client_reads());
         CPPUNIT_ASSERT_EQUAL(std::string(), lax.server().peer_cn());
+    }
+
+    // The domain SNI selects brings its own tls_method: "b.example.com" pinned
+    // to TLS 1.2 serves TLS 1.2 to a client that speaks 1.3 too, and refuses
+    // one that speaks only 1.3, while the listener's unnamed domain serves 1.3.
+    void sniDomainKeepsItsVersions()
+    {
+        const TestPki& p = test_pki();
+        auto server = domains_of("listen=tls:127.0.0.1:5061\ntls_domain[127.0.0.1:5061] {\n" + identity_cfg(p.server) +
+                                 "}\n" + named_domain("b.example.com", p.server_b, "tls_method=tlsv1.2\n"));
+        auto client = domains_of(client_cfg(nullptr));
+
+        TlsPair pinned(ser_client_ssl(*client, l1, "b.example.com"), *server, l1);
+        bool ok = pinned.handshake();
+        CPPUNIT_ASSERT_MESSAGE(pinned.failure(), ok);
+        CPPUNIT_ASSERT_EQUAL(std::string("CN=b.example.com"), pinned.client().peer_cn());
+        CPPUNIT_ASSERT_EQUAL(version_name(TLS1_2_VERSION), pinned.server().version());
+
+        tls::SslPtr only13 = ser_client_ssl(*client, l1, "b.example.com");
+        SSL_set_min_proto_version(only13.get(), TLS1_3_VERSION);
+        TlsPair refused(std::move(only13), *server, l1);
+        CPPUNIT_ASSERT(!refused.handshake());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(refused.failure(), int(SSL_R_UNSUPPORTED_PROTOCOL), refused.server().reason);
+
+        TlsPair unnamed(ser_client_ssl(*client, l1, "sip.example.com"), *server, l1);
+        ok = unnamed.handshake();
+        CPPUNIT_ASSERT_MESSAGE(unnamed.failure(), ok);
+        CPPUNIT_ASSERT_EQUAL(version_name(TLS1_3_VERSION), unnamed.server().version());
     }
 
     // A tls_client_domain with tls_verify=1 checks that the server certificate
