@@ -29,13 +29,14 @@ std::string sni_cfg()
 }
 
 // 127.0.0.1:5061: an unnamed domain that asks for no client certificate, and
-// "b.example.com" that requires one; 127.0.0.1:5062: another lax domain.
+// "b.example.com" that requires one and checks the CRL; 127.0.0.1:5062: another lax domain.
 std::string lax_and_strict_cfg()
 {
     const TestPki& p = test_pki();
     return "listen=tls:127.0.0.1:5061\nlisten=tls:127.0.0.1:5062\n"
            "tls_domain[127.0.0.1:5061] {\n" + identity_cfg(p.server) + "}\n" +
-           named_domain("b.example.com", p.server_b, ca_cfg() + "tls_verify=1\ntls_require_certificate=1\n") +
+           named_domain("b.example.com", p.server_b, ca_cfg() + "tls_crl=\"" + p.crl + "\"\n" +
+                                                         "tls_verify=1\ntls_require_certificate=1\n") +
            "tls_domain[127.0.0.1:5062] {\n" + identity_cfg(p.server_rsa) + "}\n";
 }
 
@@ -92,7 +93,8 @@ public:
 
     // The domain SNI selects brings its own peer checks, not those of the
     // domain the connection started in: "b.example.com" requires a client
-    // certificate and names its CA to the client; the unnamed domain does neither.
+    // certificate, names its CA to the client and checks its CRL; the unnamed
+    // domain does none of this.
     void sniDomainKeepsItsChecks()
     {
         auto server = domains_of(lax_and_strict_cfg());
@@ -113,6 +115,11 @@ public:
         char cn[64] = "";
         X509_NAME_get_text_by_NID(sk_X509_NAME_value(cas, 0), NID_commonName, cn, sizeof cn);
         CPPUNIT_ASSERT_EQUAL(std::string("ser test CA"), std::string(cn));
+
+        auto bob = domains_of(client_cfg(&test_pki().revoked));
+        TlsPair revoked(ser_client_ssl(*bob, l1, "b.example.com"), *server, l1);
+        CPPUNIT_ASSERT(!revoked.handshake());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(revoked.failure(), long(X509_V_ERR_CERT_REVOKED), revoked.server().verify_result());
 
         TlsPair lax(ser_client_ssl(*anonymous, l1, "sip.example.com"), *server, l1);
         bool lax_ok = lax.handshake();
