@@ -36,6 +36,22 @@ bool default_server_used(const Config& cfg)
     return false;
 }
 
+// The host_name of a ClientHello's server_name extension (RFC 6066 §3), or "".
+std::string client_hello_sni(SSL* ssl)
+{
+    const unsigned char* p = nullptr;
+    size_t len = 0;
+    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5)
+        return {};
+    size_t list = (size_t(p[0]) << 8) | p[1];
+    if (list + 2 != len || p[2] != TLSEXT_NAMETYPE_host_name)
+        return {};
+    size_t n = (size_t(p[3]) << 8) | p[4];
+    if (n + 5 > len)
+        return {};
+    return std::string(reinterpret_cast<const char*>(p + 5), n);
+}
+
 }  // namespace
 
 std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::string& err)
@@ -99,6 +115,29 @@ const TlsDomain* TlsDomainSet::find_server(const SockAddr& local, std::string_vi
             first = d.get();
     }
     return unnamed ? unnamed : first ? first : default_server_;
+}
+
+const TlsDomain* TlsDomainSet::select_by_client_hello(SSL* ssl, const SockAddr& local, const TlsDomain* current) const
+{
+    const TlsDomain* d = find_server(local, client_hello_sni(ssl));
+    if (!d || d == current)
+        return current;
+    SSL_set_SSL_CTX(ssl, d->ctx.get());
+    // SSL_set_SSL_CTX moves certificate and key, not the verification
+    // settings nor the session context. Switching here, before the session
+    // is looked up, and with the domain's own session context, keeps a
+    // session of one domain from resuming in another (and skipping its checks).
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(d->ctx.get()), nullptr);
+    // Nor the versions of tls_method (the SSL took them from the first context
+    // at SSL_new); the version is chosen after this callback, so they still count.
+    SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(d->ctx.get()));
+    SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(d->ctx.get()));
+    if (STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(d->ctx.get()))
+        SSL_set_client_CA_list(ssl, SSL_dup_CA_list(cas));
+    unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
+    session_context_of(d->name, sid);
+    SSL_set_session_id_context(ssl, sid, sizeof sid);
+    return d;
 }
 
 const TlsDomain* TlsDomainSet::find_client(const SockAddr& remote) const

@@ -34,6 +34,12 @@ public:
     // The server domain for a connection that arrived on `local`
     // with SNI name `sni` ("" when the client sent none). Never nullptr.
     const TlsDomain* find_server(const SockAddr& local, std::string_view sni) const;
+    // The SNI step of tls_find_domain, for the ClientHello callback (before any
+    // session is looked up): the domain on `local` that the ClientHello's
+    // server_name selects. When it is not `current`, `ssl` is switched to it:
+    // certificate and key, verification mode, client CA list and session id
+    // context, so a session of one domain never resumes in another. Never nullptr.
+    const TlsDomain* select_by_client_hello(SSL* ssl, const SockAddr& local, const TlsDomain* current) const;
     // The client domain for an outgoing connection to `remote`. Never nullptr.
     const TlsDomain* find_client(const SockAddr& remote) const;
     size_t size() const { return domains_.size(); }

@@ -235,47 +235,10 @@ const TlsConn* tls_conn(const StreamConn& c)
     return c.xprt->proto() == Proto::Tls ? static_cast<const TlsConn*>(c.xstate.get()) : nullptr;
 }
 
-namespace {
-
-// The host_name of a ClientHello's server_name extension (RFC 6066 §3), or "".
-std::string client_hello_sni(SSL* ssl)
-{
-    const unsigned char* p = nullptr;
-    size_t len = 0;
-    if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5)
-        return {};
-    size_t list = (size_t(p[0]) << 8) | p[1];
-    if (list + 2 != len || p[2] != TLSEXT_NAMETYPE_host_name)
-        return {};
-    size_t n = (size_t(p[3]) << 8) | p[4];
-    if (n + 5 > len)
-        return {};
-    return std::string(reinterpret_cast<const char*>(p + 5), n);
-}
-
-}  // namespace
-
 int client_hello_callback(SSL* ssl, int*, void*)
 {
-    TlsConn* t = conn_of(ssl);
-    if (!t)
-        return SSL_CLIENT_HELLO_SUCCESS;
-    std::string name = client_hello_sni(ssl);
-    const TlsDomain* d = tls_find_domain(*t->domains, t->local, name);
-    if (d && d != t->domain) {
-        SSL_set_SSL_CTX(ssl, d->ctx.get());
-        // SSL_set_SSL_CTX moves certificate and key, not the verification
-        // settings nor the session context. Switching here, before the session
-        // is looked up, and with the domain's own session context, keeps a
-        // session of one domain from resuming in another (and skipping its checks).
-        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(d->ctx.get()), nullptr);
-        if (STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(d->ctx.get()))
-            SSL_set_client_CA_list(ssl, SSL_dup_CA_list(cas));
-        unsigned char sid[SSL_MAX_SID_CTX_LENGTH];
-        session_context_of(d->name, sid);
-        SSL_set_session_id_context(ssl, sid, sizeof sid);
-        t->domain = d;
-    }
+    if (TlsConn* t = conn_of(ssl))
+        t->domain = t->domains->select_by_client_hello(ssl, t->local, t->domain);
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
