@@ -17,6 +17,13 @@
 namespace ser {
 namespace {
 
+bool is_loopback(const SockAddr& a)
+{
+    if (a.family() == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr) >> 24) == 127;
+    return a.family() == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+}
+
 // epoll data: kind in the top byte, listener/watch index or connection id below.
 enum : uint64_t { kListener = 1ull << 56, kWatch = 2ull << 56, kConn = 3ull << 56, kKindMask = 0xffull << 56 };
 constexpr int kMaxReadsPerEvent = 16;
@@ -209,7 +216,8 @@ StreamConn* ConnLoop::connect(const SockAddr& dst, const ListenAddr* from, Trans
         LOG_ERR("socket() for %s failed: %s", dst.str().c_str(), std::strerror(errno));
         return nullptr;
     }
-    if (from && from->addr.family() == dst.family()) {
+    // (Not from a loopback listener to a host elsewhere: no packet could leave.)
+    if (from && from->addr.family() == dst.family() && (!is_loopback(from->addr) || is_loopback(dst))) {
         // Leave from the listener's address (our Via names it); the port is
         // the kernel's, chosen at connect() time.
         int one = 1;
