@@ -25,6 +25,8 @@ std::vector<ChildSpec> child_specs(const Runtime& rt)
             out.push_back(ChildSpec{Role::UdpReceiver, i, k});
     for (size_t w = 0; w < rt.channels.size(); w++)
         out.push_back(ChildSpec{Role::TcpWorker, w, 0});
+    for (size_t i = 0; i < out.size(); i++)
+        out[i].stats_slot = static_cast<uint32_t>(i + 1);
     return out;
 }
 
@@ -32,15 +34,21 @@ int run_child(Runtime& rt, const ChildSpec& spec, const volatile sig_atomic_t& s
 {
     std::string role = spec.name();
     log::set_role(role.c_str());
+    std::optional<StatsSlot> slot = rt.stats->slot(spec.stats_slot);
+    if (!slot)
+        LOG_ERR("no statistics slot %u (the block has %u): this process's counts are not seen", spec.stats_slot,
+                rt.stats->slots());
+    StatsSlot stats = slot.value_or(StatsSlot());
+    Stats::bind_local(stats);
     if (spec.role == Role::UdpReceiver) {
-        WorkerSender sender(rt, nullptr);
-        Proxy proxy(*rt.cfg, sender);
-        return run_udp_receiver(rt, spec.a, spec.b,
+        WorkerSender sender(rt, nullptr, stats);
+        Proxy proxy(*rt.cfg, sender, stats);
+        return run_udp_receiver(rt, spec.a, spec.b, stats,
                                 [&](std::string_view msg, const RecvInfo& ri) { proxy.on_message(msg, ri); }, stop);
     }
-    TcpWorker worker(rt, static_cast<int>(spec.a));
-    WorkerSender sender(rt, &worker);
-    Proxy proxy(*rt.cfg, sender);
+    TcpWorker worker(rt, static_cast<int>(spec.a), stats);
+    WorkerSender sender(rt, &worker, stats);
+    Proxy proxy(*rt.cfg, sender, stats);
     worker.set_handler([&](std::string_view msg, const RecvInfo& ri, StreamConn& c) {
         proxy.on_message(msg, ri, c.xstate ? c.xstate->tls_facts() : nullptr);
     });

@@ -15,6 +15,7 @@ struct ChildSpec {
     Role role = Role::UdpReceiver;
     size_t a = 0;   // UdpReceiver: index into Runtime::udp; TcpWorker: worker index
     size_t b = 0;   // UdpReceiver: which socket of the listener
+    uint32_t stats_slot = 0;    // its slot in Runtime::stats (0 is main's); a restart keeps it
     std::string name() const;   // "udp#0.1 (127.0.0.1:5060)", "tcp#2"
 };
 

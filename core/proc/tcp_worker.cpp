@@ -25,9 +25,16 @@ constexpr int kTimerPeriodMs = 200;
 constexpr int kAcceptPauseMs = 500;
 constexpr size_t kCoalesceBytes = 16384;
 
+// Peers going away or being slow are routine (info); our faults and protocol errors are not.
+bool routine(CloseReason r)
+{
+    return r == CloseReason::Peer || r == CloseReason::ConnectFailed || r == CloseReason::Idle ||
+           r == CloseReason::MsgReadTimeout || r == CloseReason::FirstMsgTimeout;
+}
+
 }  // namespace
 
-TcpWorker::TcpWorker(Runtime& rt, int index) : rt_(rt), index_(index)
+TcpWorker::TcpWorker(Runtime& rt, int index, StatsSlot stats) : rt_(rt), index_(index), stats_(stats)
 {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     for (size_t i = 0; i < rt_.streams.size(); i++) {
@@ -99,7 +106,7 @@ StreamConn* TcpWorker::add_conn(int fd, Proto proto, const SockAddr& local, cons
     rec.created_ms = rec.last_active_ms = wall_ms();
     uint32_t id = rt_.conns->add(rec);
     if (id == 0) {
-        rt_.stats->tcp_refused_full.fetch_add(1, std::memory_order_relaxed);
+        stats_.count(RefuseReason::TableFull);
         LOG_ERR("connection table full (tcp_max_connections=%d): refusing %s connection %s %s",
                 rt_.cfg->tcp_max_connections, std::string(proto_name(proto)).c_str(), outgoing ? "to" : "from",
                 remote.str().c_str());
@@ -141,7 +148,7 @@ void TcpWorker::on_accept(const StreamListener& l)
             ::close(fd);
             continue;
         }
-        rt_.stats->tcp_accepted.fetch_add(1, std::memory_order_relaxed);
+        stats_.count(Stat::ConnsAccepted);
         c->listener = &la;
         LOG_DBG("conn %u: accepted %s from %s", c->id, std::string(proto_name(la.proto)).c_str(),
                 remote.str().c_str());
@@ -154,6 +161,7 @@ void TcpWorker::pause_accept(const StreamListener& l, int err)
     // Out of descriptors or memory: the pending connection stays in the
     // backlog and the level-triggered listener would fire again at once.
     // Stop listening for a moment instead of spinning, and say it once.
+    stats_.count(RefuseReason::FdExhausted);
     size_t idx = static_cast<size_t>(&l - rt_.streams.data());
     epoll_event ev{0, {.u64 = kListener | idx}};
     epoll_ctl(ep_, EPOLL_CTL_MOD, l.fds[index_], &ev);
@@ -177,7 +185,7 @@ void TcpWorker::on_connected(StreamConn& c)
     c.connecting = false;
     c.deadline_ms = 0;
     if (c.xprt->on_open(c) != IoStatus::Ok) {
-        fail(c, true, "transport refused the connection");
+        fail(c, CloseReason::Error, "transport refused the connection");
         return;
     }
     c.open = true;
@@ -196,7 +204,8 @@ void TcpWorker::on_conn_event(StreamConn& c, uint32_t events)
         socklen_t len = sizeof err;
         getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-            fail(c, false, "connect to %s failed: %s", c.remote.str().c_str(), std::strerror(err ? err : ECONNREFUSED));
+            fail(c, CloseReason::ConnectFailed, "connect to %s failed: %s", c.remote.str().c_str(),
+                 std::strerror(err ? err : ECONNREFUSED));
             return;
         }
         if (!(events & EPOLLOUT))
@@ -229,9 +238,9 @@ void TcpWorker::read_conn(StreamConn& c)
         if (r.status == IoStatus::Again)
             break;
         if (r.status == IoStatus::Closed)
-            fail(c, false, "closed by peer %s", c.remote.str().c_str());
+            fail(c, CloseReason::Peer, "closed by peer %s", c.remote.str().c_str());
         else
-            fail(c, true, "read error from %s%s%s", c.remote.str().c_str(), errno ? ": " : "",
+            fail(c, CloseReason::Error, "read error from %s%s%s", c.remote.str().c_str(), errno ? ": " : "",
                  errno ? std::strerror(errno) : "");
         return;
     }
@@ -249,7 +258,8 @@ void TcpWorker::frame_conn(StreamConn& c)
         switch (f.status) {
         case sip::FrameStatus::NeedMore:
             if (c.rbuf.space_left() == 0)
-                fail(c, true, "message from %s larger than tcp_max_msg_size=%zu", c.remote.str().c_str(), max);
+                fail(c, CloseReason::TooLarge, "message from %s larger than tcp_max_msg_size=%zu",
+                     c.remote.str().c_str(), max);
             // A partial message is on the clock (tcp_msg_read_timeout) from
             // the read that brought its first byte.
             if (!c.msg_started_ms)
@@ -264,13 +274,14 @@ void TcpWorker::frame_conn(StreamConn& c)
             c.rbuf.consume(f.length);
             break;
         case sip::FrameStatus::Error:
-            rt_.stats->parse_errors.fetch_add(1, std::memory_order_relaxed);
-            fail(c, true, "bad stream from %s: %s", c.remote.str().c_str(), f.error.c_str());
+            stats_.count(Stat::ParseErrors);
+            fail(c, CloseReason::BadFrame, "bad stream from %s: %s", c.remote.str().c_str(), f.error.c_str());
             return;
         case sip::FrameStatus::Message: {
             c.got_msg = true;
             c.msg_started_ms = 0;   // what is left (if anything) starts the next one
             rt_.conns->update(c.id, [](TcpConnRecord& r) { r.msgs_in++; });
+            stats_.msg_in(c.xprt->proto(), rt_.listener_index(c.listener));
             if (handler_)
                 handler_(data.substr(0, f.length), recv_info(c), c);
             c.rbuf.consume(f.length);
@@ -297,8 +308,9 @@ bool TcpWorker::queue(StreamConn& c, std::string_view data)
     if (c.closing)
         return false;
     if (c.wqueue_bytes + data.size() > static_cast<size_t>(rt_.cfg->tcp_max_write_queue)) {
-        fail(c, true, "write queue to %s over tcp_max_write_queue=%d bytes: peer is not reading",
-             c.remote.str().c_str(), rt_.cfg->tcp_max_write_queue);
+        fail(c, CloseReason::WriteQueueFull,
+             "write queue to %s over tcp_max_write_queue=%d bytes: peer is not reading", c.remote.str().c_str(),
+             rt_.cfg->tcp_max_write_queue);
         return false;
     }
     // Small pieces (pongs, short messages) join the last queued one unless
@@ -327,7 +339,7 @@ void TcpWorker::flush(StreamConn& c)
         errno = 0;
         IoResult r = c.xprt->write(c, chunk);
         if (r.status == IoStatus::Error || r.status == IoStatus::Closed) {
-            fail(c, true, "write to %s failed%s%s", c.remote.str().c_str(), errno ? ": " : "",
+            fail(c, CloseReason::Error, "write to %s failed%s%s", c.remote.str().c_str(), errno ? ": " : "",
                  errno ? std::strerror(errno) : "");
             return;
         }
@@ -365,6 +377,8 @@ StreamConn* TcpWorker::connect_to(const SendTarget& t)
 {
     int fd = socket(t.dst.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            stats_.count(RefuseReason::FdExhausted);
         LOG_ERR("socket() for %s failed: %s", t.dst.str().c_str(), std::strerror(errno));
         return nullptr;
     }
@@ -380,6 +394,7 @@ StreamConn* TcpWorker::connect_to(const SendTarget& t)
         return nullptr;
     }
     c->connecting = true;
+    stats_.count(Stat::ConnsOpened);
     c->host = t.host;
     rt_.conns->update(c->id, [&](TcpConnRecord& r) { std::snprintf(r.host, sizeof r.host, "%s", t.host.c_str()); });
     c->deadline_ms = now_ms() + rt_.cfg->tcp_connect_timeout * 1000LL;
@@ -415,6 +430,7 @@ bool TcpWorker::send_local(const SendTarget& t, std::string_view data)
         return false;
     if (!queue(*c, data))
         return false;
+    stats_.msg_out(c->xprt->proto(), rt_.listener_index(c->listener));
     flush(*c);
     return true;
 }
@@ -444,11 +460,11 @@ void TcpWorker::on_channel()
         t.conn_id = m->conn_id;
         t.host = std::string(m->host);
         if (!send_local(t, m->data))
-            rt_.stats->send_errors.fetch_add(1, std::memory_order_relaxed);
+            stats_.count(SendError::Stream);
     }
 }
 
-void TcpWorker::fail(StreamConn& c, bool error, const char* fmt, ...)
+void TcpWorker::fail(StreamConn& c, CloseReason why, const char* fmt, ...)
 {
     if (c.closing)
         return;
@@ -457,9 +473,8 @@ void TcpWorker::fail(StreamConn& c, bool error, const char* fmt, ...)
     va_start(ap, fmt);
     std::vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    // Peers going away are routine (info); our faults and protocol errors are not.
-    if (error) {
-        rt_.stats->tcp_closed_errors.fetch_add(1, std::memory_order_relaxed);
+    stats_.count(why);
+    if (!routine(why)) {
         LOG_WARN("conn %u: closing: %s", c.id, msg);
     } else {
         LOG_INFO("conn %u: closing: %s", c.id, msg);
@@ -468,12 +483,11 @@ void TcpWorker::fail(StreamConn& c, bool error, const char* fmt, ...)
     dead_.push_back(c.id);
 }
 
-void TcpWorker::slow_peer(StreamConn& c, std::atomic<uint64_t>& counter, const char* what, int secs)
+void TcpWorker::slow_peer(StreamConn& c, CloseReason reason, const char* what, int secs)
 {
-    counter.fetch_add(1, std::memory_order_relaxed);
     char why[128];
     std::snprintf(why, sizeof why, what, secs);
-    fail(c, false, "%s from %s (%zu bytes buffered)", why, c.remote.str().c_str(), c.rbuf.size());
+    fail(c, reason, "%s from %s (%zu bytes buffered)", why, c.remote.str().c_str(), c.rbuf.size());
 }
 
 void TcpWorker::reap()
@@ -518,20 +532,21 @@ void TcpWorker::timers()
         if (c.closing)
             continue;
         if (c.deadline_ms && now > c.deadline_ms)
-            fail(c, true, c.connecting ? "connect to %s timed out" : "handshake with %s timed out",
+            fail(c, c.connecting ? CloseReason::ConnectTimeout : CloseReason::HandshakeTimeout,
+                 c.connecting ? "connect to %s timed out" : "handshake with %s timed out",
                  c.remote.str().c_str());
         else if (int send_s = c.xprt->send_timeout_s(c, rt_.cfg->tcp_send_timeout);
                  c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
-            fail(c, true, "send to %s timed out: %zu bytes could not leave in %d s", c.remote.str().c_str(),
-                 c.wqueue_bytes, send_s);
+            fail(c, CloseReason::SendTimeout, "send to %s timed out: %zu bytes could not leave in %d s",
+                 c.remote.str().c_str(), c.wqueue_bytes, send_s);
         else if (!c.outgoing && !c.got_msg && now - c.created_ms > first_msg)
-            slow_peer(c, rt_.stats->tcp_first_msg_timeouts, "no complete message within tcp_first_msg_timeout=%d s",
+            slow_peer(c, CloseReason::FirstMsgTimeout, "no complete message within tcp_first_msg_timeout=%d s",
                       rt_.cfg->tcp_first_msg_timeout);
         else if (c.msg_started_ms && now - c.msg_started_ms > msg_read)
-            slow_peer(c, rt_.stats->tcp_msg_read_timeouts, "message not complete within tcp_msg_read_timeout=%d s",
+            slow_peer(c, CloseReason::MsgReadTimeout, "message not complete within tcp_msg_read_timeout=%d s",
                       rt_.cfg->tcp_msg_read_timeout);
         else if (now - c.last_active_ms > lifetime && c.wqueue.empty())
-            fail(c, false, "idle for tcp_connection_lifetime=%d s", rt_.cfg->tcp_connection_lifetime);
+            fail(c, CloseReason::Idle, "idle for tcp_connection_lifetime=%d s", rt_.cfg->tcp_connection_lifetime);
     }
     reap();
 }

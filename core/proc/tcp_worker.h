@@ -7,7 +7,6 @@
 #include "io/stream_conn.h"
 #include "proc/worker_sender.h"
 
-#include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -21,7 +20,7 @@ using StreamHandler = std::function<void(std::string_view msg, const RecvInfo& r
 
 class TcpWorker final : public StreamOwner {
 public:
-    TcpWorker(Runtime& rt, int index);
+    TcpWorker(Runtime& rt, int index, StatsSlot stats);
     ~TcpWorker() override;
     void set_handler(StreamHandler h) { handler_ = std::move(h); }
     // Runs the event loop until `stop` becomes non-zero; reloads the
@@ -45,10 +44,10 @@ private:
     void set_want_write(StreamConn& c, bool on);
     StreamConn* connect_to(const SendTarget& t);
     StreamConn* add_conn(int fd, Proto proto, const SockAddr& local, const SockAddr& remote, bool outgoing);
-    void fail(StreamConn& c, bool error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
+    void fail(StreamConn& c, CloseReason why, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
     // Cuts a connection over tcp_msg_read_timeout / tcp_first_msg_timeout:
-    // counts it and logs one line (what: a format with one %d, the seconds).
-    void slow_peer(StreamConn& c, std::atomic<uint64_t>& counter, const char* what, int secs);
+    // logs one line (what: a format with one %d, the seconds).
+    void slow_peer(StreamConn& c, CloseReason reason, const char* what, int secs);
     void reap();
     void reload();
     void timers();
@@ -56,6 +55,7 @@ private:
 
     Runtime& rt_;
     int index_;
+    StatsSlot stats_;
     int ep_ = -1;
     StreamHandler handler_;
     std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;

@@ -154,7 +154,10 @@ private:
     StatsSlot(std::atomic<uint64_t>* v, uint32_t listeners) : v_(v), listeners_(listeners) {}
     // Owner-only: no other process writes this counter, so load + store is
     // exact, and unlike fetch_add it needs no locked instruction.
-    void add(size_t i, uint64_t n) { v_[i].store(v_[i].load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void add(size_t i, uint64_t n)
+    {
+        v_[i].store(v_[i].load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     void msg(size_t base, Proto p, int listener, size_t dir)
     {
         add(base + static_cast<size_t>(p), 1);
