@@ -10,7 +10,10 @@ namespace {
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t));
 
-constexpr size_t kLine = 64;                                // bytes per cache line
+// Slots are apart by a multiple of 128 bytes, not just 64: x86 prefetches
+// cache lines in aligned pairs, so two processes writing either half of one
+// pair would still pull it back and forth (folly pads to 128 for the same reason).
+constexpr size_t kLine = 128;
 constexpr size_t kPerLine = kLine / sizeof(uint64_t);
 struct alignas(kLine) CacheLine {
     unsigned char bytes[kLine];
@@ -69,7 +72,7 @@ uint64_t StatsSnapshot::dropped() const
 
 size_t Stats::bytes_needed(uint32_t slots, uint32_t listeners)
 {
-    // The object, then counts and bases, each starting on a cache line.
+    // The object, then counts and bases, each starting on a line pair.
     return sizeof(Stats) + 2 * (static_cast<size_t>(slots) * stride_for(listeners) * sizeof(uint64_t) + kLine);
 }
 

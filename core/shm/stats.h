@@ -226,7 +226,7 @@ private:
     RobustMutex reset_lock_;
     uint32_t slots_ = 0;
     uint32_t listeners_ = 0;
-    size_t stride_ = 0;                    // counters per slot, a whole number of cache lines
+    size_t stride_ = 0;                    // counters per slot, a whole number of cache line pairs
     std::atomic<uint64_t>* counts_ = nullptr;
     std::atomic<uint64_t>* bases_ = nullptr;   // written by reset() only, apart from the counts
 };
