@@ -215,8 +215,9 @@ public:
     void reset();
 
     // The calling process's slot, for code the object graph does not reach
-    // (the TLS transport is made before fork). Bound once after fork; until
-    // then a sink. Everything that can be handed its slot is handed it.
+    // (the TLS transport is made before fork); everything that can be handed
+    // its slot is handed it. Main binds slot 0 (Runtime::setup), each child
+    // its own first thing after fork (run_child); never bound (tests): a sink.
     static StatsSlot& local();
     static void bind_local(StatsSlot s);
 
