@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "shm/stats.h"
 #include "tls_init.h"
 
 #include <openssl/x509v3.h>
@@ -170,12 +171,21 @@ IoStatus TlsTransport::handshake(StreamConn& c, TlsConn& t)
         established(t);
         return IoStatus::Ok;
     }
-    return io_error(c, t, rc, "handshake");
+    IoStatus s = io_error(c, t, rc, "handshake");
+    // The transport is made in main before fork, so no slot can be handed to
+    // it: it counts in the slot the running worker bound (Stats::local()).
+    if (s == IoStatus::Error)
+        Stats::local().count(SSL_get_verify_result(t.ssl.get()) != X509_V_OK ? TlsFailReason::Certificate
+                                                                             : TlsFailReason::Protocol);
+    else if (s == IoStatus::Closed)
+        Stats::local().count(TlsFailReason::PeerClosed);
+    return s;
 }
 
 void TlsTransport::established(TlsConn& t)
 {
     t.state = TlsState::Established;
+    Stats::local().count(Stat::TlsHandshakesOk);
     SSL* ssl = t.ssl.get();
     t.peer.version = SSL_get_version(ssl);
     t.peer.cipher = SSL_get_cipher_name(ssl);

@@ -49,30 +49,8 @@ bool is_fault(CloseReason r)
 
 }  // namespace
 
-const char* close_reason_name(CloseReason r)
-{
-    switch (r) {
-    case CloseReason::Peer: return "peer";
-    case CloseReason::ReadError: return "read_error";
-    case CloseReason::WriteError: return "write_error";
-    case CloseReason::Refused: return "refused";
-    case CloseReason::Framing: return "framing";
-    case CloseReason::TooLarge: return "too_large";
-    case CloseReason::WriteQueueFull: return "write_queue_full";
-    case CloseReason::SendTimeout: return "send_timeout";
-    case CloseReason::Idle: return "idle";
-    case CloseReason::MsgReadTimeout: return "msg_read_timeout";
-    case CloseReason::FirstMsgTimeout: return "first_msg_timeout";
-    case CloseReason::ConnectFailed: return "connect_failed";
-    case CloseReason::ConnectTimeout: return "connect_timeout";
-    case CloseReason::HandshakeTimeout: return "handshake_timeout";
-    case CloseReason::Shutdown: return "shutdown";
-    case CloseReason::Count: break;
-    }
-    return "?";
-}
-
-ConnLoop::ConnLoop(const LoopLimits& limits, LoopHost& host) : lim_(limits), host_(host)
+ConnLoop::ConnLoop(const LoopLimits& limits, LoopHost& host, StatsSlot stats)
+    : lim_(limits), host_(host), stats_(stats)
 {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
 }
@@ -195,6 +173,7 @@ void ConnLoop::pause_accept(size_t idx, int err)
     epoll_ctl(ep_, EPOLL_CTL_MOD, listeners_[idx].fd, &ev);
     paused_.push_back(idx);
     accept_resume_ms_ = now_ms() + kAcceptPauseMs;
+    stats_.count(RefuseReason::FdExhausted);
     const ListenAddr* tag = listeners_[idx].tag;
     LOG_ERR("accept() on %s failed: %s; not accepting for %d ms (%zu connections open here)",
             tag ? tag->addr.str().c_str() : "?", std::strerror(err), kAcceptPauseMs, conns_.size());
@@ -368,7 +347,7 @@ void ConnLoop::cut_frames(StreamConn& c)
             c.rbuf.consume(f.length);
             break;
         case FrameCut::Kind::Error:
-            close(c, CloseReason::Framing, "bad stream from %s: %s", c.remote.str().c_str(), f.error ? f.error : "?");
+            close(c, CloseReason::BadFrame, "bad stream from %s: %s", c.remote.str().c_str(), f.error ? f.error : "?");
             return;
         case FrameCut::Kind::Frame:
             c.got_frame = true;
@@ -475,6 +454,7 @@ void ConnLoop::close(StreamConn& c, CloseReason why, const char* fmt, ...)
     else
         LOG_INFO("conn %u: closing: %s", c.id, msg);
     c.closing = true;
+    stats_.count(why);
     dead_.emplace_back(c.id, why);
 }
 

@@ -10,6 +10,7 @@
 #include "io/stream_conn.h"
 #include "io/transport.h"
 #include "net.h"
+#include "shm/stats.h"
 
 #include <csignal>
 #include <cstdint>
@@ -39,12 +40,8 @@ public:
     virtual FrameCut next(std::string_view buf) = 0;
 };
 
-// Why the loop closed a connection (one log line and one counter each).
-enum class CloseReason {
-    Peer, ReadError, WriteError, Refused, Framing, TooLarge, WriteQueueFull, SendTimeout, Idle,
-    MsgReadTimeout, FirstMsgTimeout, ConnectFailed, ConnectTimeout, HandshakeTimeout, Shutdown, Count
-};
-const char* close_reason_name(CloseReason r);
+// Why the loop closed a connection: CloseReason of shm/stats.h (one log line
+// and one counter each).
 
 // The limits of a loop, from the configuration of whoever runs it.
 struct LoopLimits {
@@ -76,7 +73,8 @@ public:
 
 class ConnLoop {
 public:
-    ConnLoop(const LoopLimits& limits, LoopHost& host);
+    // Counts closes by reason and accept pauses into `stats`.
+    ConnLoop(const LoopLimits& limits, LoopHost& host, StatsSlot stats = StatsSlot());
     ~ConnLoop();
     ConnLoop(const ConnLoop&) = delete;
     ConnLoop& operator=(const ConnLoop&) = delete;
@@ -130,6 +128,7 @@ private:
 
     LoopLimits lim_;
     LoopHost& host_;
+    StatsSlot stats_;
     int ep_ = -1;
     std::vector<Listener> listeners_;
     std::vector<std::pair<int, std::function<void()>>> watched_;

@@ -14,6 +14,19 @@
 namespace ser {
 namespace {
 
+// The child's statistics slot, bound for the code that cannot be handed it
+// (TLS, made before fork). A slot past the block's end counts into a sink.
+StatsSlot child_stats(const ChildEnv& env)
+{
+    std::optional<StatsSlot> slot = env.rt.stats->slot(env.stats_slot);
+    if (!slot)
+        LOG_ERR("no statistics slot %u (the block has %u): this process's counts are not seen", env.stats_slot,
+                env.rt.stats->slots());
+    StatsSlot stats = slot.value_or(StatsSlot());
+    Stats::bind_local(stats);
+    return stats;
+}
+
 // --- udp receiver ---
 
 std::string bind_udp_listener(Runtime& rt, size_t listen_idx)
@@ -62,9 +75,10 @@ ChildName udp_name(const Runtime& rt, size_t index)
 int run_udp(ChildEnv& env)
 {
     auto [u, k] = udp_slot(env.rt, env.index);
-    WorkerSender sender(env.rt, nullptr);
-    Proxy proxy(*env.rt.cfg, sender);
-    return run_udp_receiver(env.rt, u, k,
+    StatsSlot stats = child_stats(env);
+    WorkerSender sender(env.rt, nullptr, stats);
+    Proxy proxy(*env.rt.cfg, sender, stats);
+    return run_udp_receiver(env.rt, u, k, stats,
                             [&](std::string_view msg, const RecvInfo& ri) { proxy.on_message(msg, ri); }, env.stop);
 }
 
@@ -113,9 +127,10 @@ std::string tcp_tag(size_t index)
 
 int run_tcp(ChildEnv& env)
 {
-    TcpWorker worker(env.rt, static_cast<int>(env.index));
-    WorkerSender sender(env.rt, &worker);
-    Proxy proxy(*env.rt.cfg, sender);
+    StatsSlot stats = child_stats(env);
+    TcpWorker worker(env.rt, static_cast<int>(env.index), stats);
+    WorkerSender sender(env.rt, &worker, stats);
+    Proxy proxy(*env.rt.cfg, sender, stats);
     worker.set_handler([&](std::string_view msg, const RecvInfo& ri, StreamConn& c) {
         proxy.on_message(msg, ri, c.xprt->describe(c));
     });

@@ -24,6 +24,7 @@ struct ChildEnv {
     size_t index;                        // 0 .. count-1 within its role
     const volatile sig_atomic_t& stop;   // set by SIGTERM: return soon
     volatile sig_atomic_t& hup;          // set by SIGHUP: reload TLS material, then clear it
+    uint32_t stats_slot = 0;             // its slot in Runtime::stats (0 is main's)
 };
 
 // How one child is named.

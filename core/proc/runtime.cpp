@@ -17,7 +17,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <new>
 
 namespace ser {
 
@@ -108,6 +107,8 @@ std::string Runtime::setup(const Config& c, int shm_mb, const RoleTable& roles)
     if (err.empty())
         err = run_role_setups(roles);
     if (err.empty())
+        err = map_statistics(roles);
+    if (err.empty())
         err = init_transports();
     return err;
 }
@@ -117,7 +118,7 @@ std::string Runtime::map_shared_memory(const Config& c, int shm_mb)
     cfg = &c;
     start_ms = now_ms();
     size_t bytes = static_cast<size_t>(shm_mb > 0 ? shm_mb : c.shm_mem_size) << 20;
-    size_t need = ConnTable::bytes_needed(static_cast<uint32_t>(c.tcp_max_connections)) + sizeof(SharedStats) + 4096;
+    size_t need = ConnTable::bytes_needed(static_cast<uint32_t>(c.tcp_max_connections)) + 4096;
     if (need > bytes)
         return "shared memory of " + std::to_string(bytes >> 20) + " MB is too small for tcp_max_connections=" +
                std::to_string(c.tcp_max_connections) + " (needs " + std::to_string((need >> 20) + 1) +
@@ -126,7 +127,6 @@ std::string Runtime::map_shared_memory(const Config& c, int shm_mb)
     if (!mapped)
         return std::string("cannot map ") + std::to_string(bytes >> 20) + " MB of shared memory: " + std::strerror(errno);
     shm.emplace(std::move(*mapped));
-    stats = new (shm->alloc<SharedStats>()) SharedStats();
     conns = ConnTable::create(*shm, static_cast<uint32_t>(c.tcp_max_connections));
     if (!conns)
         return "cannot place the connection table in shared memory";
@@ -223,16 +223,32 @@ std::string Runtime::open_channels(size_t n)
     return {};
 }
 
-int Runtime::udp_send_fd(const ListenAddr* from, int family) const
+std::string Runtime::map_statistics(const RoleTable& roles)
+{
+    // Sized now the processes and listeners are known: main, every child of
+    // every role, and spares for roles still to come.
+    size_t procs = 1 + kSpareStatsSlots;
+    for (const Role& r : roles.roles())
+        procs += r.count(*this);
+    stats = Stats::create(*shm, static_cast<uint32_t>(procs), static_cast<uint32_t>(listen_addrs.size()));
+    if (!stats)
+        return "shared memory of " + std::to_string(shm->size() >> 20) + " MB is too small for the statistics of " +
+               std::to_string(procs) + " processes and " + std::to_string(listen_addrs.size()) +
+               " listeners: raise shm_mem_size or -m";
+    Stats::bind_local(*stats->slot(0));
+    return {};
+}
+
+const UdpListener* Runtime::udp_sender(const ListenAddr* from, int family) const
 {
     if (from && from->proto == Proto::Udp && from->addr.family() == family)
         for (const auto& u : udp)
             if (&listen_addrs[u.listen_idx] == from && !u.fds.empty())
-                return u.fds[0];
+                return &u;
     for (const auto& u : udp)
         if (listen_addrs[u.listen_idx].addr.family() == family && !u.fds.empty())
-            return u.fds[0];
-    return -1;
+            return &u;
+    return nullptr;
 }
 
 }  // namespace ser

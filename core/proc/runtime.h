@@ -8,21 +8,14 @@
 #include "shm/conn_table.h"
 #include "io/msg_io.h"
 #include "shm/shm.h"
+#include "shm/stats.h"
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace ser {
-
-// Counters shared by all processes (relaxed atomics in shm).
-struct SharedStats {
-    std::atomic<uint64_t> rcv_requests, rcv_replies, fwd_requests, fwd_replies, local_replies,
-        drops, parse_errors, send_errors, tcp_accepted, tcp_refused_full, tcp_closed_errors,
-        chan_drops, tcp_msg_read_timeouts, tcp_first_msg_timeouts;
-};
 
 struct UdpListener {
     size_t listen_idx;            // into Runtime::listen_addrs
@@ -41,11 +34,16 @@ struct Channel {
 
 class RoleTable;
 
+// Statistics slots beyond main and the children, for roles still to come
+// (control, serial bridges). A process whose slot is past the end counts into
+// a sink of its own, and says so once (children.cpp).
+inline constexpr uint32_t kSpareStatsSlots = 8;
+
 struct Runtime {
     const Config* cfg = nullptr;
     std::optional<Shm> shm;
     ConnTable* conns = nullptr;
-    SharedStats* stats = nullptr;
+    Stats* stats = nullptr;          // a slot per process: main, the children, kSpareStatsSlots
     std::vector<ListenAddr> listen_addrs;
     std::vector<UdpListener> udp;
     std::vector<StreamListener> streams;
@@ -68,7 +66,9 @@ struct Runtime {
     std::string bind_listeners(const RoleTable& roles);
     // 4. Each role's own set-up step (Role::setup), in registration order.
     std::string run_role_setups(const RoleTable& roles);
-    // 5. The stream transports (tcp; tls when built with it) and their contexts.
+    // 5. The statistics: a slot for main (0, bound here) and each child of every role.
+    std::string map_statistics(const RoleTable& roles);
+    // 6. The stream transports (tcp; tls when built with it) and their contexts.
     std::string init_transports();
 
     // For the roles' steps. Refuses a listen address that another process
@@ -77,10 +77,19 @@ struct Runtime {
     // `n` channels (see Channel), appended to `channels`.
     std::string open_channels(size_t n);
 
-    // The UDP socket to send from: `from`'s when it is a UDP listener of
+    // The UDP listener to send from: `from` when it is a UDP listener of
     // `family`, else the first UDP listener of the family (any receiver's copy
-    // of a listener's socket has the same address); -1 when there is none.
-    int udp_send_fd(const ListenAddr* from, int family) const;
+    // of a listener's socket, fds[0] will do, has the same address); nullptr
+    // when there is none.
+    const UdpListener* udp_sender(const ListenAddr* from, int family) const;
+    // The index of `l` in listen_addrs (the per-listener statistics), -1 for
+    // nullptr or an address that is not one of them.
+    int listener_index(const ListenAddr* l) const
+    {
+        return l && l >= listen_addrs.data() && l < listen_addrs.data() + listen_addrs.size()
+                   ? static_cast<int>(l - listen_addrs.data())
+                   : -1;
+    }
 };
 
 // A socket of `type` bound to l.addr (SO_REUSEADDR; SO_REUSEPORT when

@@ -39,6 +39,7 @@ struct Child {
     const Role* role = nullptr;
     size_t index = 0;            // within its role
     ChildName name;
+    uint32_t stats_slot = 0;     // its slot in Runtime::stats
     pid_t pid = 0;
     int64_t started_ms = 0;
     int64_t restart_at_ms = 0;   // when dead: earliest restart
@@ -77,7 +78,7 @@ bool spawn(Runtime& rt, Child& ch)
         g_stop = 0;
         log::set_role(ch.name.tag.c_str());
         set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
-        ChildEnv env{rt, ch.index, g_stop, g_hup};
+        ChildEnv env{rt, ch.index, g_stop, g_hup, ch.stats_slot};
         _exit(ch.role->run(env));
     }
     ch.pid = pid;
@@ -235,6 +236,9 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
     for (const Role& r : roles.roles())
         for (size_t i = 0, n = r.count(rt); i < n; i++)
             kids.push_back(Child{&r, i, r.child_name(rt, i)});
+    // Statistics slot 0 is main's; a child keeps its slot across restarts.
+    for (size_t k = 0; k < kids.size(); k++)
+        kids[k].stats_slot = static_cast<uint32_t>(k + 1);
     for (auto& ch : kids)
         if (!spawn(rt, ch))
             g_stop = 1;

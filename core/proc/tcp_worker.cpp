@@ -54,9 +54,10 @@ LoopLimits tcp_loop_limits(const Config& cfg)
     return l;
 }
 
-TcpWorker::TcpWorker(Runtime& rt, int index)
-    : rt_(rt), index_(index), framer_(std::make_unique<SipFramer>(static_cast<size_t>(rt.cfg->tcp_max_msg_size))),
-      loop_(std::make_unique<ConnLoop>(tcp_loop_limits(*rt.cfg), *this))
+TcpWorker::TcpWorker(Runtime& rt, int index, StatsSlot stats)
+    : rt_(rt), index_(index), stats_(stats),
+      framer_(std::make_unique<SipFramer>(static_cast<size_t>(rt.cfg->tcp_max_msg_size))),
+      loop_(std::make_unique<ConnLoop>(tcp_loop_limits(*rt.cfg), *this, stats))
 {
     for (const StreamListener& sl : rt_.streams) {
         const ListenAddr& la = rt_.listen_addrs[sl.listen_idx];
@@ -96,14 +97,13 @@ uint32_t TcpWorker::admit(const StreamConn& c)
     std::snprintf(rec.host, sizeof rec.host, "%s", c.host.c_str());
     uint32_t id = rt_.conns->add(rec);
     if (id == 0) {
-        rt_.stats->tcp_refused_full.fetch_add(1, std::memory_order_relaxed);
+        stats_.count(RefuseReason::TableFull);
         LOG_ERR("connection table full (tcp_max_connections=%d): refusing %s connection %s %s",
                 rt_.cfg->tcp_max_connections, std::string(proto_name(rec.proto)).c_str(),
                 c.outgoing ? "to" : "from", c.remote.str().c_str());
         return 0;
     }
-    if (!c.outgoing)
-        rt_.stats->tcp_accepted.fetch_add(1, std::memory_order_relaxed);
+    stats_.count(c.outgoing ? Stat::ConnsOpened : Stat::ConnsAccepted);
     return id;
 }
 
@@ -129,6 +129,7 @@ void TcpWorker::established(StreamConn& c)
 
 void TcpWorker::frame(StreamConn& c, std::string_view f)
 {
+    stats_.msg_in(c.xprt->proto(), rt_.listener_index(c.listener));
     if (handler_)
         handler_(f, recv_info(c), c);
 }
@@ -146,26 +147,9 @@ void TcpWorker::publish(StreamConn& c)
 
 void TcpWorker::closed(StreamConn& c, CloseReason why)
 {
-    switch (why) {
-    case CloseReason::Framing:
-        rt_.stats->parse_errors.fetch_add(1, std::memory_order_relaxed);
-        rt_.stats->tcp_closed_errors.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case CloseReason::MsgReadTimeout:
-        rt_.stats->tcp_msg_read_timeouts.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case CloseReason::FirstMsgTimeout:
-        rt_.stats->tcp_first_msg_timeouts.fetch_add(1, std::memory_order_relaxed);
-        break;
-    case CloseReason::Peer:
-    case CloseReason::Idle:
-    case CloseReason::Shutdown:
-    case CloseReason::ConnectFailed:
-        break;
-    default:
-        rt_.stats->tcp_closed_errors.fetch_add(1, std::memory_order_relaxed);
-        break;
-    }
+    // The loop counted the close by reason; a stream that is not SIP is also a parse error.
+    if (why == CloseReason::BadFrame)
+        stats_.count(Stat::ParseErrors);
     rt_.conns->remove(c.id);
 }
 
@@ -209,7 +193,10 @@ bool TcpWorker::send_local(const SendTarget& t, std::string_view data)
             c = loop_->connect(t.dst, source_for(t), *x, *framer_, t.host);
         }
     }
-    return c && loop_->send(*c, data);
+    if (!c || !loop_->send(*c, data))
+        return false;
+    stats_.msg_out(c->xprt->proto(), rt_.listener_index(c->listener));
+    return true;
 }
 
 void TcpWorker::on_channel()
@@ -239,7 +226,7 @@ void TcpWorker::on_channel()
         if (m->from >= 0 && static_cast<size_t>(m->from) < rt_.listen_addrs.size())
             t.from = &rt_.listen_addrs[static_cast<size_t>(m->from)];
         if (!send_local(t, m->data))
-            rt_.stats->send_errors.fetch_add(1, std::memory_order_relaxed);
+            stats_.count(SendError::Stream);
     }
 }
 

@@ -19,7 +19,8 @@ using StreamHandler = std::function<void(std::string_view msg, const RecvInfo& r
 
 class TcpWorker final : public StreamOwner, public LoopHost {
 public:
-    TcpWorker(Runtime& rt, int index);
+    // Counts into `stats`, the slot of this worker process.
+    TcpWorker(Runtime& rt, int index, StatsSlot stats);
     ~TcpWorker() override;
     void set_handler(StreamHandler h) { handler_ = std::move(h); }
     // Runs the event loop until `stop` becomes non-zero; reloads the
@@ -47,6 +48,7 @@ private:
 
     Runtime& rt_;
     int index_;
+    StatsSlot stats_;
     std::unique_ptr<Framer> framer_;
     std::unique_ptr<ConnLoop> loop_;   // destroyed first: it tells closed() about every connection
     StreamHandler handler_;

@@ -11,11 +11,12 @@
 
 namespace ser {
 
-int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& h,
+int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, StatsSlot stats, const DgramHandler& h,
                      const volatile sig_atomic_t& stop)
 {
     const UdpListener& u = rt.udp[udp_idx];
     const ListenAddr& la = rt.listen_addrs[u.listen_idx];
+    int li = static_cast<int>(u.listen_idx);
     int fd = u.fds[k];
     // One byte more than the limit tells an oversized datagram from one that fits.
     size_t cap = static_cast<size_t>(rt.cfg->udp_max_msg_size) + 1;
@@ -41,14 +42,15 @@ int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& 
                     LOG_ERR("recvfrom on %s failed: %s", la.addr.str().c_str(), std::strerror(errno));
                 break;
             }
-            if (static_cast<size_t>(n) >= cap) {
-                rt.stats->parse_errors.fetch_add(1, std::memory_order_relaxed);
-                LOG_INFO("datagram of %zd bytes from %s over udp_max_msg_size: dropped", n, ri.src.str().c_str());
-                continue;
-            }
             // RFC 5626 keep-alives on UDP are STUN, and a lone CRLF is noise: skip tiny datagrams.
             if (n <= 4)
                 continue;
+            stats.msg_in(Proto::Udp, li);
+            if (static_cast<size_t>(n) >= cap) {
+                stats.count(DropReason::TooLarge);
+                LOG_INFO("datagram of %zd bytes from %s over udp_max_msg_size: dropped", n, ri.src.str().c_str());
+                continue;
+            }
             h(std::string_view(buf.get(), static_cast<size_t>(n)), ri);
         }
     }

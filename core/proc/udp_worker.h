@@ -12,8 +12,9 @@ namespace ser {
 
 using DgramHandler = std::function<void(std::string_view msg, const RecvInfo& ri)>;
 
-// Runs until `stop` is set; `udp_idx` picks the listener, `k` the receiver's socket.
-int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, const DgramHandler& h,
+// Runs until `stop` is set; `udp_idx` picks the listener, `k` the receiver's
+// socket; counts into `stats`, the receiver's slot.
+int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, StatsSlot stats, const DgramHandler& h,
                      const volatile sig_atomic_t& stop);
 
 }  // namespace ser

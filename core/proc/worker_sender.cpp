@@ -69,30 +69,30 @@ const ListenAddr* WorkerSender::pick_listener(Proto p, const SockAddr& dst) cons
 
 bool WorkerSender::send(const SendTarget& t, std::string_view data)
 {
-    bool ok = t.proto == Proto::Udp ? send_udp(t, data) : send_stream(t, data);
-    if (!ok)
-        rt_.stats->send_errors.fetch_add(1, std::memory_order_relaxed);
-    return ok;
+    // Each refusal is counted where its cause is known; a stream message that
+    // leaves is counted by the worker that queues it.
+    return t.proto == Proto::Udp ? send_udp(t, data) : send_stream(t, data);
 }
 
 bool WorkerSender::send_udp(const SendTarget& t, std::string_view data)
 {
-    int fd = rt_.udp_send_fd(t.from ? t.from : pick_listener(Proto::Udp, t.dst), t.dst.family());
-    if (fd < 0) {
+    const UdpListener* u = rt_.udp_sender(t.from ? t.from : pick_listener(Proto::Udp, t.dst), t.dst.family());
+    if (!u) {
         LOG_WARN("no udp listener of the family of %s to send from", t.dst.str().c_str());
-        return false;
+        return refused(SendError::NoListener);
     }
-    if (sendto(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL, t.dst.sa(), t.dst.len) < 0) {
+    if (sendto(u->fds[0], data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL, t.dst.sa(), t.dst.len) < 0) {
         LOG_INFO("sendto %s failed: %s", t.dst.str().c_str(), std::strerror(errno));
-        return false;
+        return refused(SendError::Socket);
     }
+    stats_.msg_out(Proto::Udp, static_cast<int>(u->listen_idx));
     return true;
 }
 
 bool WorkerSender::hand_to(int worker, ChanKind kind, const SendTarget& t, uint32_t conn_id, std::string_view data)
 {
     if (worker < 0 || static_cast<size_t>(worker) >= rt_.channels.size())
-        return false;
+        return refused(SendError::ConnGone);
     ChanMsg m;
     m.kind = kind;
     m.proto = t.proto;
@@ -103,10 +103,9 @@ bool WorkerSender::hand_to(int worker, ChanKind kind, const SendTarget& t, uint3
     m.host = t.host;
     m.data = data;
     if (!chan_send(rt_.channels[worker].fds[1], m)) {
-        rt_.stats->chan_drops.fetch_add(1, std::memory_order_relaxed);
         LOG_WARN("tcp worker %d is not keeping up (channel full): message to %s dropped", worker,
                  t.dst.str().c_str());
-        return false;
+        return refused(SendError::ChannelFull);
     }
     return true;
 }
@@ -116,7 +115,7 @@ bool WorkerSender::send_stream(const SendTarget& t, std::string_view data)
     if (rt_.channels.empty()) {
         LOG_WARN("no tcp workers: cannot send %s to %s", std::string(proto_name(t.proto)).c_str(),
                  t.dst.str().c_str());
-        return false;
+        return refused(SendError::NoListener);
     }
     std::optional<TcpConnRecord> rec;
     if (t.conn_id) {
@@ -135,17 +134,17 @@ bool WorkerSender::send_stream(const SendTarget& t, std::string_view data)
         SendTarget via = t;
         via.conn_id = rec->id;
         if (self_ && rec->owner == self_->worker_index())
-            return self_->send_local(via, data);
+            return self_->send_local(via, data) || refused(SendError::Stream);
         return hand_to(rec->owner, ChanKind::SendConn, via, rec->id, data);
     }
     if (t.dst.family() == 0) {
         LOG_INFO("connection %u is gone and no address is known: message dropped", t.conn_id);
-        return false;
+        return refused(SendError::ConnGone);
     }
     SendTarget by_addr = t;
     by_addr.conn_id = 0;
     if (self_)
-        return self_->send_local(by_addr, data);
+        return self_->send_local(by_addr, data) || refused(SendError::Stream);
     // A new outgoing connection: the same destination always goes to the same worker.
     int w = static_cast<int>(t.dst.hash() % rt_.channels.size());
     return hand_to(w, ChanKind::SendAddr, by_addr, 0, data);

@@ -25,8 +25,9 @@ public:
 
 class WorkerSender final : public Sender {
 public:
-    // `self` is the calling TCP worker, or nullptr in other processes.
-    WorkerSender(Runtime& rt, StreamOwner* self) : rt_(rt), self_(self) {}
+    // `self` is the calling TCP worker, or nullptr in other processes;
+    // `stats` is the calling process's slot (UDP sends and refusals count there).
+    WorkerSender(Runtime& rt, StreamOwner* self, StatsSlot stats) : rt_(rt), self_(self), stats_(stats) {}
     bool send(const SendTarget& t, std::string_view data) override;
     const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const override;
     const std::vector<ListenAddr>& listeners() const override { return rt_.listen_addrs; }
@@ -35,8 +36,14 @@ private:
     bool send_udp(const SendTarget& t, std::string_view data);
     bool send_stream(const SendTarget& t, std::string_view data);
     bool hand_to(int worker, ChanKind kind, const SendTarget& t, uint32_t conn_id, std::string_view data);
+    bool refused(SendError why)
+    {
+        stats_.count(why);
+        return false;
+    }
     Runtime& rt_;
     StreamOwner* self_;
+    StatsSlot stats_;
     // Source address the kernel picks for a destination IP (bounded cache).
     mutable std::unordered_map<std::string, SockAddr> source_of_;
 };

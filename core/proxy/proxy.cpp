@@ -24,7 +24,8 @@ std::string canonical_host(std::string_view host)
 
 }  // namespace
 
-Proxy::Proxy(const Config& cfg, Sender& sender) : cfg_(cfg), sender_(sender), engine_(cfg)
+Proxy::Proxy(const Config& cfg, Sender& sender, StatsSlot stats)
+    : cfg_(cfg), sender_(sender), engine_(cfg), stats_(stats)
 {
     learn_addresses();
 }
@@ -96,7 +97,8 @@ bool Proxy::send(const SendTarget& t, std::string_view data)
 {
     if (sender_.send(t, data))
         return true;
-    ++stats_.send_errors;
+    // The cause is the Sender's to count (SendError); the message's fate is ours.
+    send_failed_ = true;
     LOG_ERR("send over %s to %s failed", std::string(proto_name(t.proto)).c_str(), t.dst.str().c_str());
     return false;
 }
@@ -104,19 +106,19 @@ bool Proxy::send(const SendTarget& t, std::string_view data)
 void Proxy::on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts* tls)
 {
     MsgContext ctx(buf, ri, tls);
+    send_failed_ = false;
     // One limit per transport, the same the receivers and framers apply.
     int max = ri.proto == Proto::Udp ? cfg_.udp_max_msg_size : cfg_.tcp_max_msg_size;
     sip::ParseResult pr = ctx.parse(static_cast<size_t>(max));
     if (!pr.ok) {
-        ++stats_.parse_errors;
+        stats_.count(Stat::ParseErrors);
         on_bad_message(buf, ri, pr.error);
         return;
     }
     if (ctx.discarded_after_body) {
         // What follows Content-Length never passed the route script: forwarding
         // it would smuggle a second message past it.
-        ++stats_.discarded_after_body_msgs;
-        stats_.discarded_after_body_bytes += ctx.discarded_after_body;
+        stats_.discarded(DiscardReason::AfterBody, ctx.discarded_after_body);
         LOG_INFO("%s message from %s: %zu bytes after the Content-Length body discarded",
                  std::string(proto_name(ri.proto)).c_str(), ri.src.str().c_str(), ctx.discarded_after_body);
     }
@@ -128,7 +130,7 @@ void Proxy::on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts*
 
 void Proxy::handle_request(MsgContext& ctx)
 {
-    ++stats_.requests;
+    stats_.count(Stat::RequestsIn);
     engine_.run(ctx, *this);
     if (ctx.forwarded || ctx.replied)
         return;
@@ -137,7 +139,11 @@ void Proxy::handle_request(MsgContext& ctx)
     if (!ctx.dropped && ctx.err_code != 0 && !ctx.is_ack())
         reply(ctx, ctx.err_code, ctx.err_reason);
     if (!ctx.replied) {
-        ++stats_.dropped;
+        // Nothing left: the script's choice, unless a forward failed (and an
+        // ACK gets no reply, or the reply could not leave either).
+        stats_.count(ctx.dropped || ctx.err_code == 0 ? DropReason::ScriptDrop
+                     : send_failed_                   ? DropReason::SendFailure
+                                                      : DropReason::NoRoute);
         LOG_DBG("%.*s from %s: nothing sent", static_cast<int>(ctx.msg.method.size()), ctx.msg.method.data(),
                 ctx.ri.src.str().c_str());
     }
@@ -232,7 +238,7 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
         fail(ctx, 503, "Service Unavailable");
         return -1;
     }
-    ++stats_.forwarded;
+    stats_.count(Stat::RequestsForwarded);
     ++ctx.forwards;
     ctx.forwarded = true;
     return 1;

@@ -7,6 +7,7 @@
 #include "cfg/config.h"
 #include "io/msg_io.h"
 #include "route/route_engine.h"
+#include "shm/stats.h"
 
 #include <cstdint>
 #include <optional>
@@ -16,32 +17,17 @@
 
 namespace ser {
 
-// What the proxy did, counted since construction.
-struct ProxyStats {
-    uint64_t requests = 0;      // parsed requests
-    uint64_t responses = 0;     // parsed responses
-    uint64_t forwarded = 0;     // requests and responses that left
-    uint64_t replied = 0;       // local replies that left
-    uint64_t dropped = 0;       // messages that ended with nothing sent
-    uint64_t parse_errors = 0;  // messages that did not parse
-    uint64_t send_errors = 0;   // Sender::send() refusals
-    // Bytes dropped without being forwarded, by reason.
-    uint64_t discarded_after_body_msgs = 0;   // datagrams longer than their Content-Length
-    uint64_t discarded_after_body_bytes = 0;  // the bytes past it (RFC 3261 §18.3)
-};
-
 class Proxy final : public RouteHost {
 public:
     // Compiles cfg's route blocks and learns our addresses from
     // sender.listeners() and cfg's aliases. cfg and sender must outlive the proxy.
-    Proxy(const Config& cfg, Sender& sender);
+    // Counts into `stats`, the slot of the process that runs it.
+    Proxy(const Config& cfg, Sender& sender, StatsSlot stats);
 
     // Handles one complete SIP message (a datagram or one framed stream
     // message) received as ri says; tls describes the TLS connection it came
     // on (nullptr otherwise). Sends whatever must be sent through the Sender.
     void on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts* tls = nullptr);
-
-    const ProxyStats& stats() const { return stats_; }
 
     // RouteHost: called by the route engine while on_message() runs.
     int forward(MsgContext& ctx, const FwdSpec& f) override;
@@ -82,7 +68,8 @@ private:
     Sender& sender_;
     RouteEngine engine_;
     std::vector<SelfEntry> self_;
-    ProxyStats stats_;
+    StatsSlot stats_;
+    bool send_failed_ = false;   // a send of the current message was refused
 };
 
 }  // namespace ser

@@ -177,7 +177,7 @@ int Proxy::reply(MsgContext& ctx, int code, std::string_view reason)
     std::string out = build_reply(ctx, code, reason);
     if (!send(reply_target(ctx.ri, &ctx.msg.vias[0], ctx.force_rport), out))
         return -1;
-    ++stats_.replied;
+    stats_.count(Stat::RepliedLocally);
     ctx.replied = true;
     return 1;
 }
@@ -188,7 +188,7 @@ void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::
     bool is_ack = false;
     if (!recover_headers(buf, rh, is_ack) || is_ack) {
         LOG_DBG("malformed message from %s dropped: %s", ri.src.str().c_str(), error.c_str());
-        ++stats_.dropped;
+        stats_.count(DropReason::Malformed);
         return;
     }
     if (sip::header_param(rh.to, "tag").data() == nullptr)
@@ -200,16 +200,16 @@ void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::
     if (!sip::parse_message(out, check).ok) {
         LOG_DBG("malformed request from %s dropped (no valid reply possible): %s", ri.src.str().c_str(),
                 error.c_str());
-        ++stats_.dropped;
+        stats_.count(DropReason::Malformed);
         return;
     }
     LOG_INFO("malformed request from %s: %s; answering 400", ri.src.str().c_str(), error.c_str());
     const sip::Via* top = check.vias.empty() ? nullptr : &check.vias[0];
     if (!send(reply_target(ri, top, false), out)) {
-        ++stats_.dropped;
+        stats_.count(DropReason::SendFailure);
         return;
     }
-    ++stats_.replied;
+    stats_.count(Stat::RepliedLocally);
 }
 
 }  // namespace ser

@@ -221,19 +221,19 @@ bool Proxy::build_request(const MsgContext& ctx, const ListenAddr* out, const De
 
 void Proxy::handle_response(MsgContext& ctx)
 {
-    ++stats_.responses;
+    stats_.count(Stat::RepliesIn);
     const sip::SipMsg& m = ctx.msg;
     const sip::Via& top = m.vias[0];
     if (top.branch.substr(0, kCookie.size()) != kCookie || !is_myself(top.host, top.port)) {
         LOG_DBG("%d response: top Via %.*s is not ours; dropped", m.status, static_cast<int>(top.host.size()),
                 top.host.data());
-        ++stats_.dropped;
+        stats_.count(DropReason::NotOurs);
         return;
     }
     SendTarget t;
     if (m.vias.size() < 2 || !response_target(ctx.buf, m.vias[1], t)) {
         LOG_DBG("%d response: no usable Via after ours; dropped", m.status);
-        ++stats_.dropped;
+        stats_.count(DropReason::NoRoute);
         return;
     }
     sip::Edits e;
@@ -246,11 +246,16 @@ void Proxy::handle_response(MsgContext& ctx)
     }
     add_content_length(m, t.proto, e);
     std::string out;
-    if (!e.apply(ctx.buf, out) || !send(t, out)) {
-        ++stats_.dropped;
+    if (!e.apply(ctx.buf, out)) {
+        LOG_DBG("%d response: conflicting edits; dropped", m.status);
+        stats_.count(DropReason::Malformed);
         return;
     }
-    ++stats_.forwarded;
+    if (!send(t, out)) {
+        stats_.count(DropReason::SendFailure);
+        return;
+    }
+    stats_.count(Stat::RepliesForwarded);
 }
 
 }  // namespace ser

@@ -2,10 +2,12 @@
 // proxy_reply.cpp) over a FakeSender that records what was sent where:
 // forwarding with our Via (branch, received/rport/i=, Max-Forwards),
 // destinations, loose routing, response routing, local replies, malformed
-// input and loop detection.
+// input and loop detection, and what each counts in the statistics.
 #include "cfg/cfg_check.h"
 #include "log.h"
 #include "proxy/proxy.h"
+#include "shm/shm.h"
+#include "shm/stats.h"
 #include "sip/sip_msg.h"
 
 #include "../test_util.h"
@@ -46,6 +48,8 @@ public:
     {
         if (ok)
             sent.push_back(Sent{t, std::string(data)});
+        else
+            refused++;
         return ok;
     }
     const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const override
@@ -60,6 +64,7 @@ public:
     std::vector<ListenAddr> ls_;
     std::vector<Sent> sent;
     bool ok = true;
+    int refused = 0;
 };
 
 const char* const kInvite =
@@ -97,7 +102,7 @@ bool has(const std::string& s, std::string_view part)
     return s.find(part) != std::string::npos;
 }
 
-// One proxy over one script and a FakeSender.
+// One proxy over one script and a FakeSender, counting into slot 0 of its own statistics.
 struct Harness {
     explicit Harness(std::string_view script, std::string_view globals = "")
     {
@@ -111,7 +116,8 @@ struct Harness {
             diags += d.str() + "\n";
         CPPUNIT_ASSERT_MESSAGE(diags, res.ok());
         cfg = std::move(res.config);
-        proxy = std::make_unique<Proxy>(cfg, sender);
+        CPPUNIT_ASSERT(counts);
+        proxy = std::make_unique<Proxy>(cfg, sender, *counts->slot(0));
         ri.src = addr("10.0.0.1", 5062);
         ri.dst = addr("127.0.0.1", 5060);
         ri.listener = &sender.ls_[0];
@@ -127,7 +133,10 @@ struct Harness {
         return sender.sent;
     }
     const std::string& out(size_t i = 0) const { return sender.sent.at(i).data; }
+    StatsSnapshot stats() const { return counts->sum(); }
 
+    std::optional<Shm> shm = Shm::create(1 << 16);
+    Stats* counts = shm ? Stats::create(*shm, 1, 3) : nullptr;
     Config cfg;
     FakeSender sender;
     std::unique_ptr<Proxy> proxy;
@@ -191,7 +200,8 @@ public:
         sip::SipMsg parsed;
         CPPUNIT_ASSERT(sip::parse_message(m, parsed).ok);
         CPPUNIT_ASSERT_EQUAL(size_t{2}, parsed.vias.size());
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.proxy->stats().forwarded);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RequestsForwarded]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RequestsIn]);
     }
 
     void testBranchDeterministic()
@@ -448,8 +458,12 @@ public:
                                        "Via: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bKc\n")).empty());
         // Ours, but nobody below.
         CPPUNIT_ASSERT(h.feed(response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\n")).empty());
-        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, h.proxy->stats().dropped);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, h.proxy->stats().responses);
+        StatsSnapshot st = h.stats();
+        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, st.dropped());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, st[DropReason::NotOurs]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[DropReason::NoRoute]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, st[Stat::RepliesIn]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, st[Stat::RepliesForwarded]);
     }
 
     void testLocalReply()
@@ -522,14 +536,19 @@ public:
         CPPUNIT_ASSERT_EQUAL(400, parsed.status);
         CPPUNIT_ASSERT(!parsed.to_tag.empty());
         CPPUNIT_ASSERT_EQUAL("call-1@example.org"sv, parsed.call_id);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.proxy->stats().parse_errors);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, h.proxy->stats().forwarded);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::ParseErrors]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RepliedLocally]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, h.stats()[Stat::RequestsForwarded]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, h.stats()[Stat::RequestsIn]);   // a request only once it parses
         // Missing Call-ID: no reply possible; a broken Via: none either.
         CPPUNIT_ASSERT(h.feed(edit("Call-ID: call-1@example.org\n", "", bad)).empty());
         CPPUNIT_ASSERT(h.feed(edit("SIP/2.0/UDP 10.0.0.1:5062", "SIP/2.0/UDP 10.0.0.1:x", bad)).empty());
         // A malformed ACK or response: silence.
         CPPUNIT_ASSERT(h.feed(edit("INVITE sip", "ACK sip", edit("7 INVITE", "7 ACK", bad))).empty());
         CPPUNIT_ASSERT(h.feed(response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\nContent-Length: x\n")).empty());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{5}, h.stats()[Stat::ParseErrors]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, h.stats()[DropReason::Malformed]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{4}, h.stats().dropped());
     }
 
     void testGarbage()
@@ -538,8 +557,9 @@ public:
         CPPUNIT_ASSERT(h.feed("hello world\n\n").empty());
         CPPUNIT_ASSERT(h.feed(std::string("\x16\x03\x01\x00\xa5\x01\x00", 7)).empty());
         CPPUNIT_ASSERT(h.feed("").empty());
-        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, h.proxy->stats().parse_errors);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, h.proxy->stats().dropped);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, h.stats()[Stat::ParseErrors]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, h.stats()[DropReason::Malformed]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, h.stats().dropped());
     }
 
     void testLoopDetection()
@@ -559,6 +579,14 @@ public:
         // A dropped request is not answered, even after a failed forward.
         Harness d("route { forward(127.0.0.1, 5060); drop; }");
         CPPUNIT_ASSERT(d.feed(kInvite).empty());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, d.stats()[DropReason::ScriptDrop]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, d.stats().dropped());
+        // An ACK whose forward fails gets no reply: it had nowhere to go.
+        std::string ack = edit("INVITE sip", "ACK sip", edit("7 INVITE", "7 ACK"));
+        CPPUNIT_ASSERT(h.feed(ack).empty());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[DropReason::NoRoute]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RepliedLocally]);   // the 482 to the INVITE
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats().dropped());
     }
 
     void testNoListenerAndSendFailure()
@@ -567,6 +595,8 @@ public:
         h.sender.ls_.pop_back();  // no TLS listener
         const auto& s = h.feed(kInvite);
         CPPUNIT_ASSERT(s.at(0).data.starts_with("SIP/2.0 503 Service Unavailable\r\n"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RepliedLocally]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, h.stats().dropped());
         // Fail-over in the script: no automatic reply when the second try leaves.
         Harness f("route { if (!forward_tls(10.0.0.2)) { forward_udp(10.0.0.2); }; }");
         f.sender.ls_.pop_back();
@@ -576,8 +606,11 @@ public:
         Harness e("route { forward(10.0.0.2); }");
         e.sender.ok = false;
         CPPUNIT_ASSERT(e.feed(kInvite).empty());
-        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, e.proxy->stats().send_errors);  // the forward and the 503
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, e.proxy->stats().dropped);
+        CPPUNIT_ASSERT_EQUAL(2, e.sender.refused);  // the forward and the 503
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, e.stats()[DropReason::SendFailure]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, e.stats().dropped());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, e.stats()[Stat::RequestsForwarded]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, e.stats()[Stat::RepliedLocally]);
     }
 
     void testMyself()
@@ -610,7 +643,7 @@ public:
         for (const SockAddr& a : local_addresses(AF_INET, 5080))
             expanded.ls_.push_back(ListenAddr{Proto::Udp, a, a.str()});
         CPPUNIT_ASSERT(!expanded.ls_.empty());
-        Proxy p(h.cfg, expanded);
+        Proxy p(h.cfg, expanded, *h.counts->slot(0));
         for (const ListenAddr& l : expanded.ls_)
             CPPUNIT_ASSERT_MESSAGE(l.addr.str(), p.is_myself(l.addr.ip(), 5080));
         CPPUNIT_ASSERT(p.is_myself("127.0.0.1", 5080));  // loopback is a local interface
@@ -630,14 +663,24 @@ public:
         h.feed(edit("INVITE sip", "BYE sip", edit("7 INVITE", "7 BYE")));
         h.feed(response("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours\nVia: SIP/2.0/UDP 10.0.0.7;branch=z9hG4bKc\n"));
         h.feed("junk\n\n");
-        const ProxyStats& st = h.proxy->stats();
-        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, st.requests);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st.responses);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, st.forwarded);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st.replied);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, st.dropped);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st.parse_errors);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, st.send_errors);
+        // A request the script neither forwards nor answers is dropped by it too.
+        Harness n("route { if (method == \"BYE\") { forward(10.0.0.2); }; }");
+        n.feed(kInvite);
+        StatsSnapshot st = h.stats();
+        CPPUNIT_ASSERT_EQUAL(uint64_t{3}, st[Stat::RequestsIn]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[Stat::RepliesIn]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[Stat::RequestsForwarded]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[Stat::RepliesForwarded]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[Stat::RepliedLocally]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, st.dropped());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[DropReason::ScriptDrop]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[DropReason::Malformed]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[Stat::ParseErrors]);
+        CPPUNIT_ASSERT_EQUAL(0, h.sender.refused);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, n.stats()[DropReason::ScriptDrop]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, n.stats()[Stat::RequestsForwarded]);
+        // The proxy counts no transport: messages in and out are the workers'.
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, st.msgs_in(Proto::Udp) + st.msgs_out(Proto::Udp));
     }
 
     // A datagram with a second request after Content-Length: only the first
@@ -652,13 +695,15 @@ public:
         CPPUNIT_ASSERT(!has(h.out(), "BYE"));
         CPPUNIT_ASSERT(!has(h.out(), "smuggled"));
         CPPUNIT_ASSERT(h.out().ends_with("Content-Length: 0\r\n\r\n"));
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.proxy->stats().discarded_after_body_msgs);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{crlf(bye).size()}, h.proxy->stats().discarded_after_body_bytes);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats().discarded_msgs(DiscardReason::AfterBody));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{crlf(bye).size()}, h.stats().discarded_bytes(DiscardReason::AfterBody));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RequestsForwarded]);   // the INVITE left
         // A body within Content-Length stays; only what follows it goes.
         std::string with_body = edit("Content-Length: 0\n\n", "Content-Length: 3\n\nabcXYZ");
         h.feed(with_body);
         CPPUNIT_ASSERT(h.out().ends_with("\r\n\r\nabc"));
-        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, h.proxy->stats().discarded_after_body_msgs);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, h.stats().discarded_msgs(DiscardReason::AfterBody));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{crlf(bye).size() + 3}, h.stats().discarded_bytes(DiscardReason::AfterBody));
     }
 
     // A datagram without Content-Length going onto a stream gets one (else
