@@ -282,33 +282,40 @@ IoStatus tls_tcpconn_init(StreamConn& c, Transport& lower)
     return IoStatus::Ok;
 }
 
-IoResult tls_read(StreamConn& c, std::span<char> buf)
+namespace {
+
+// The connection's TLS state once its handshake is done; else nullptr, and
+// `st` says why not yet (Again) or never (Error, Closed).
+TlsConn* ready(StreamConn& c, IoStatus& st)
 {
     auto* t = static_cast<TlsConn*>(c.xstate.get());
-    if (t->state != TlsState::Established) {
-        IoStatus s = g_transport->handshake(c, *t);
-        if (s != IoStatus::Ok)
-            return {s, 0};
-    }
+    st = t->state == TlsState::Established ? IoStatus::Ok : g_transport->handshake(c, *t);
+    return st == IoStatus::Ok ? t : nullptr;
+}
+
+}  // namespace
+
+IoResult tls_read(StreamConn& c, std::span<char> buf)
+{
+    IoStatus st;
+    TlsConn* t = ready(c, st);
+    if (!t)
+        return {st, 0};
     if (buf.empty())
         return {IoStatus::Error, 0};
     ERR_clear_error();
     int n = SSL_read(t->ssl.get(), buf.data(), static_cast<int>(std::min<size_t>(buf.size(), 1 << 30)));
     if (n > 0)
         return {IoStatus::Ok, static_cast<size_t>(n)};
-    IoStatus s = g_transport->io_error(c, *t, n, "SSL_read");
-    // A handshake that just finished with no data behind it is progress.
-    return {s == IoStatus::Again ? IoStatus::Again : s, 0};
+    return {g_transport->io_error(c, *t, n, "SSL_read"), 0};
 }
 
 IoResult tls_blocking_write(StreamConn& c, std::span<const char> data)
 {
-    auto* t = static_cast<TlsConn*>(c.xstate.get());
-    if (t->state != TlsState::Established) {
-        IoStatus s = g_transport->handshake(c, *t);
-        if (s != IoStatus::Ok)
-            return {s, 0};
-    }
+    IoStatus st;
+    TlsConn* t = ready(c, st);
+    if (!t)
+        return {st, 0};
     if (data.empty())
         return {IoStatus::Ok, 0};
     ERR_clear_error();
