@@ -49,7 +49,9 @@ std::optional<ChanMsg> chan_decode(std::string_view d)
     if (d.size() < sizeof h)
         return std::nullopt;
     std::memcpy(&h, d.data(), sizeof h);
-    if ((h.kind != ChanKind::SendConn && h.kind != ChanKind::SendAddr) || d.size() < sizeof h + h.host_len)
+    // The proto indexes the transport table on the receiving side.
+    if ((h.kind != ChanKind::SendConn && h.kind != ChanKind::SendAddr) || static_cast<int>(h.proto) >= kProtoCount ||
+        d.size() < sizeof h + h.host_len)
         return std::nullopt;
     ChanMsg m;
     m.kind = h.kind;

@@ -419,6 +419,7 @@ void ConnLoop::flush(StreamConn& c)
             return;
         }
         c.stalled_since_ms = 0;
+        c.last_active_ms = now_ms();   // sending is activity too (tcp_connection_lifetime)
         c.woff += r.bytes;
         c.wqueue_bytes -= r.bytes;
         c.bytes_out += r.bytes;
