@@ -354,7 +354,7 @@ private:
 
 std::string reason(CloseReason r)
 {
-    return close_reason_name(r);
+    return std::string(stat_name(r));
 }
 
 #define ASSERT_REASON(want, got) CPPUNIT_ASSERT_EQUAL(reason(want), reason(got))
@@ -479,7 +479,7 @@ public:
         Fd cl = connect_client(h.listen());
         put(cl, "ok\nBAD\nlater\n");
         h.run([&] { return !h.closes.empty(); });
-        ASSERT_REASON(CloseReason::Framing, h.closes[0].why);
+        ASSERT_REASON(CloseReason::BadFrame, h.closes[0].why);
         CPPUNIT_ASSERT_EQUAL(size_t{1}, h.frames.size());   // what came before, not after
         CPPUNIT_ASSERT_EQUAL(std::string("ok\n"), h.frames[0]);
         CPPUNIT_ASSERT(!h.loop->find(1));

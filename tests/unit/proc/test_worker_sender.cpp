@@ -10,6 +10,8 @@
 #include "io/channel.h"
 #include "log.h"
 #include "proc/runtime.h"
+#include "proc/children.h"
+#include "proc/role.h"
 #include "proc/worker_sender.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -91,7 +93,10 @@ struct TestRuntime {
             diags += d.str() + "\n";
         CPPUNIT_ASSERT_MESSAGE(diags, res.ok());
         cfg = std::move(res.config);
-        std::string err = rt.setup(cfg, 4);
+        RoleTable roles;
+        register_udp_receivers(roles);
+        register_tcp_workers(roles);
+        std::string err = rt.setup(cfg, 4, roles);
         CPPUNIT_ASSERT_MESSAGE(err, err.empty());
     }
     ~TestRuntime()
@@ -240,7 +245,7 @@ public:
     void pickListenerFollowsKernelRoute()
     {
         TestRuntime t(std::string(kStreams) + "listen=udp:127.0.0.2:%P\nlisten=udp:127.0.0.1:%P\n");
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         CPPUNIT_ASSERT_EQUAL(size_t{4}, t.rt.listen_addrs.size());
         SockAddr dst = addr("127.0.0.9", 5060);
         std::string src = kernel_source(dst);
@@ -266,7 +271,7 @@ public:
     void pickListenerSingleOrNone()
     {
         TestRuntime t("listen=tcp:127.0.0.2:%P\nlisten=udp:127.0.0.1:%P\n");
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         // One candidate: that one, whatever the route says.
         CPPUNIT_ASSERT(ws.pick_listener(Proto::Tcp, addr("127.0.0.9", 5060)) == t.listener(Proto::Tcp, "127.0.0.2"));
         CPPUNIT_ASSERT(ws.pick_listener(Proto::Udp, addr("127.0.0.9", 5060)) == t.listener(Proto::Udp, "127.0.0.1"));
@@ -279,7 +284,7 @@ public:
     void udpLeavesFromListenerSocket()
     {
         TestRuntime t("listen=udp:127.0.0.2:%P\nlisten=udp:127.0.0.1:%P\n");
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         int peer = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         SockAddr pa = addr("127.0.0.1", 0);
         CPPUNIT_ASSERT_EQUAL(0, bind(peer, pa.sa(), pa.len));
@@ -318,7 +323,7 @@ public:
     {
         TestRuntime t(kStreams);
         FakeOwner self(0);
-        WorkerSender ws(t.rt, &self);
+        WorkerSender ws(t.rt, &self, *t.rt.stats->slot(0));
         uint32_t id = t.add_conn("10.0.0.7", 5070, 1);
         const ListenAddr* from = t.listener(Proto::Tcp, "127.0.0.1");
         SockAddr dst = addr("10.0.0.7", 5070);
@@ -344,7 +349,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("by address"), std::string(m->data));
         CPPUNIT_ASSERT(t.idle(0));
         // A process that is no TCP worker hands it over the same way.
-        WorkerSender other(t.rt, nullptr);
+        WorkerSender other(t.rt, nullptr, *t.rt.stats->slot(0));
         CPPUNIT_ASSERT(other.send(stream_to(dst, id), "from udp"));
         m = t.take(1, buf);
         CPPUNIT_ASSERT(m && m->kind == ChanKind::SendConn && m->conn_id == id);
@@ -354,7 +359,7 @@ public:
     {
         TestRuntime t(kStreams);
         FakeOwner self(1);
-        WorkerSender ws(t.rt, &self);
+        WorkerSender ws(t.rt, &self, *t.rt.stats->slot(0));
         uint32_t id = t.add_conn("10.0.0.7", 5070, 1);
         CPPUNIT_ASSERT(ws.send(stream_to(addr("10.0.0.7", 5070)), "mine"));
         CPPUNIT_ASSERT_EQUAL(size_t{1}, self.sent.size());
@@ -366,7 +371,7 @@ public:
     void streamWithoutConnectionGoesByHash()
     {
         TestRuntime t(kStreams);
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         const ListenAddr* from = t.listener(Proto::Tcp, "127.0.0.2");
         int seen[2] = {0, 0};
         std::string buf;
@@ -392,7 +397,7 @@ public:
         CPPUNIT_ASSERT(seen[0] > 0 && seen[1] > 0);   // the hash spreads them
         // A TCP worker opens it itself.
         FakeOwner self(0);
-        WorkerSender own(t.rt, &self);
+        WorkerSender own(t.rt, &self, *t.rt.stats->slot(0));
         CPPUNIT_ASSERT(own.send(stream_to(addr("10.1.2.3", 5099), 0, from), "mine"));
         CPPUNIT_ASSERT_EQUAL(size_t{1}, self.sent.size());
         CPPUNIT_ASSERT_EQUAL(0u, self.sent[0].t.conn_id);
@@ -403,7 +408,7 @@ public:
     void aliasOfAnotherPeerIgnored()
     {
         TestRuntime t(kStreams);
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         uint32_t other = t.add_conn("10.0.0.9", 5060, 1);
         SockAddr dst = addr("10.0.0.1", 5070);
         int w = static_cast<int>(dst.hash() % t.rt.channels.size());
@@ -444,7 +449,7 @@ public:
     void goneConnectionWithoutAddressFails()
     {
         TestRuntime t(kStreams);
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         uint32_t id = t.add_conn("10.0.0.9", 5060, 1);
         // By id alone (no address known): the connection, wherever it lives.
         CPPUNIT_ASSERT(ws.send(stream_to(SockAddr{}, id), "reply"));
@@ -454,21 +459,22 @@ public:
         t.rt.conns->remove(id);
         CPPUNIT_ASSERT(!ws.send(stream_to(SockAddr{}, id), "reply"));
         CPPUNIT_ASSERT(t.idle(0) && t.idle(1));
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->send_errors.load());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->sum()[SendError::ConnGone]);
     }
 
     void fullChannelFails()
     {
         TestRuntime t(kStreams);
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         uint32_t id = t.add_conn("10.0.0.7", 5070, 1);
         std::string big(60000, 'b');
         int ok = 0;
         while (ok < 10000 && ws.send(stream_to(addr("10.0.0.7", 5070), id), big))
             ok++;
         CPPUNIT_ASSERT(ok > 0 && ok < 10000);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->chan_drops.load());
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->send_errors.load());
+        StatsSnapshot st = t.rt.stats->sum();
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, st[SendError::ChannelFull]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, st[SendError::ConnGone] + st[SendError::NoListener] + st[SendError::Stream]);
         CPPUNIT_ASSERT(t.idle(0));   // nothing spilled to the other worker
         // The worker reads one: there is room for one more.
         std::string buf;
@@ -481,9 +487,9 @@ public:
     {
         TestRuntime t("listen=udp:127.0.0.1:%P\n");
         CPPUNIT_ASSERT(t.rt.channels.empty());
-        WorkerSender ws(t.rt, nullptr);
+        WorkerSender ws(t.rt, nullptr, *t.rt.stats->slot(0));
         CPPUNIT_ASSERT(!ws.send(stream_to(addr("10.0.0.7", 5070)), "x"));
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->send_errors.load());
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, t.rt.stats->sum()[SendError::NoListener]);
     }
 };
 
