@@ -183,6 +183,9 @@ std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& liste
     bool needed = !cfg.tls_domains.empty();
     for (const auto& l : listeners)
         needed = needed || l.proto == Proto::Tls;
+    for (const auto& s : cfg.serials)
+        for (const auto& e : s.listens)
+            needed = needed || e.tls;
     if (!needed)
         return {};
     if (!tls::init_tls())

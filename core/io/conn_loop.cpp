@@ -75,9 +75,26 @@ void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* t
 
 void ConnLoop::watch(int fd, std::function<void()> on_readable)
 {
-    watched_.emplace_back(fd, std::move(on_readable));
-    epoll_event ev{EPOLLIN, {.u64 = kWatch | (watched_.size() - 1)}};
+    // A slot freed by unwatch() is reused, so the list stays as long as the
+    // most fds watched at once.
+    size_t i = 0;
+    while (i < watched_.size() && watched_[i].first >= 0)
+        i++;
+    if (i == watched_.size())
+        watched_.emplace_back(fd, std::move(on_readable));
+    else
+        watched_[i] = {fd, std::move(on_readable)};
+    epoll_event ev{EPOLLIN, {.u64 = kWatch | i}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void ConnLoop::unwatch(int fd)
+{
+    for (auto& w : watched_)
+        if (w.first == fd) {
+            epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+            w.first = -1;   // the callback stays until the slot is reused: it may be running now
+        }
 }
 
 int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup, const std::function<void()>& on_hup)
@@ -98,7 +115,10 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
             uint64_t d = evs[i].data.u64;
             switch (d & kKindMask) {
             case kListener: on_accept(d & ~kKindMask); break;
-            case kWatch: watched_[d & ~kKindMask].second(); break;
+            case kWatch:
+                if (auto& w = watched_[d & ~kKindMask]; w.first >= 0 && w.second)
+                    w.second();
+                break;
             case kConn: {
                 auto it = conns_.find(static_cast<uint32_t>(d & 0xffffffffu));
                 if (it != conns_.end() && !it->second->closing)
@@ -483,6 +503,8 @@ void ConnLoop::timers()
     last_timer_ms_ = now;
     if (!paused_.empty() && now >= accept_resume_ms_)
         resume_accept();
+    if (tick_)
+        tick_();
     int64_t idle = lim_.idle_timeout_s * 1000LL;
     // A peer that trickles bytes is active but never done: these bound a
     // frame's time and a new connection's time to its first frame.

@@ -82,8 +82,20 @@ public:
     // Accepts on `fd` (a listening socket this process polls); its
     // connections use transport t and framer f and are tagged with `tag`.
     void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag);
-    // Calls on_readable when `fd` (a channel) has data.
+    // Calls on_readable when `fd` (a channel, a device) has data.
     void watch(int fd, std::function<void()> on_readable);
+    // Stops watching fd (before the caller closes it).
+    void unwatch(int fd);
+    // Calls f from the loop's timer, about every 200 ms.
+    void set_tick(std::function<void()> f) { tick_ = std::move(f); }
+    // Every live connection, for a host that fans out.
+    template <typename F>
+    void for_each(F&& f)
+    {
+        for (auto& [id, c] : conns_)
+            if (!c->closing)
+                f(*c);
+    }
     // Starts a connection to dst through t, from `from`'s address when given
     // (so the source is the listener our Via names). nullptr when it cannot.
     StreamConn* connect(const SockAddr& dst, const ListenAddr* from, Transport& t, Framer& f, std::string host);
@@ -135,6 +147,7 @@ private:
     std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
     std::vector<std::pair<uint32_t, CloseReason>> dead_;   // closed at the end of the turn
     int64_t last_timer_ms_ = 0;
+    std::function<void()> tick_;
     std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
     int64_t accept_resume_ms_ = 0;
 };

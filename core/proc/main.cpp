@@ -3,6 +3,7 @@
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
 #include "proc/children.h"
+#include "proc/serial_hook.h"
 #include "proc/options.h"
 #include "proc/proc_title.h"
 #include "proc/server.h"
@@ -58,5 +59,6 @@ int main(int argc, char** argv)
     ser::RoleTable roles;
     ser::register_udp_receivers(roles);
     ser::register_tcp_workers(roles);
+    ser::register_serial_bridges(roles);
     return ser::run_server(res.config, *opt, roles);
 }

@@ -48,6 +48,9 @@ struct Runtime {
     std::vector<UdpListener> udp;
     std::vector<StreamListener> streams;
     std::vector<Channel> channels;   // one per tcp worker
+    // The listening sockets of each serial block's listen= (one per
+    // endpoint, in cfg->serials order), bound by the serial bridge's step.
+    std::vector<std::vector<int>> serial_listeners;
     std::vector<int> listen_locks;   // one per listen address: no second server on it
     int64_t start_ms = 0;
 

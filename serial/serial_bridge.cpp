@@ -1,0 +1,377 @@
+// The serial bridge (see serial_bridge.h).
+#include "serial/serial_bridge.h"
+
+#include "clock.h"
+#include "io/conn_loop.h"
+#include "io/transport.h"
+#include "log.h"
+#include "proc/role.h"
+#include "proc/runtime.h"
+#include "serial/serial_device.h"
+#include "shm/stats.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ser::serial {
+namespace {
+
+constexpr size_t kClientQueue = 256 * 1024;   // bytes queued per client before it is dropped
+constexpr size_t kDeviceQueue = 64 * 1024;    // bytes from clients waiting for the device
+constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
+constexpr size_t kConnectBuffer = 64 * 1024;  // client mode: device bytes kept while the link is down
+constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
+
+// One connect= of the block: the link we dial and keep up.
+struct Link {
+    const SerialEndpointCfg* cfg = nullptr;
+    SockAddr dst;
+    uint32_t conn = 0;            // 0 while down
+    int64_t redial_at = 0;
+    int64_t backoff = kRedialMinMs;
+    std::string pending;          // device bytes while down, oldest dropped beyond kConnectBuffer
+    uint64_t dropped = 0;
+};
+
+// framing=raw: whatever arrived is one frame.
+class RawFramer final : public Framer {
+public:
+    FrameCut next(std::string_view buf) override { return {FrameCut::Kind::Frame, buf.size(), {}, nullptr}; }
+};
+
+// framing=line: up to and with the LF (a line that outgrows kMaxLine goes as it is).
+class LineFramer final : public Framer {
+public:
+    FrameCut next(std::string_view buf) override
+    {
+        size_t lf = buf.find('\n');
+        if (lf != std::string_view::npos)
+            return {FrameCut::Kind::Frame, lf + 1, {}, nullptr};
+        if (buf.size() >= kMaxLine)
+            return {FrameCut::Kind::Frame, buf.size(), {}, nullptr};
+        return {};
+    }
+};
+
+class Bridge final : public LoopHost {
+public:
+    Bridge(Runtime& rt, const SerialCfg& cfg, const std::vector<int>& listen_fds, StatsSlot stats)
+        : cfg_(cfg), stats_(stats)
+    {
+        if (cfg.framing == Framing::Line)
+            framer_ = std::make_unique<LineFramer>();
+        else
+            framer_ = std::make_unique<RawFramer>();
+        LoopLimits lim;
+        lim.read_buffer = kMaxLine + 64;
+        lim.max_write_queue = kClientQueue;
+        lim.send_timeout_s = rt.cfg->tcp_send_timeout;
+        lim.idle_timeout_s = 365 * 24 * 3600;        // a quiet device is no reason to drop its clients
+        lim.msg_read_timeout_s = 365 * 24 * 3600;    // bytes, not messages: nothing is ever "incomplete"
+        lim.first_msg_timeout_s = 365 * 24 * 3600;
+        loop_ = std::make_unique<ConnLoop>(lim, *this, stats);
+        for (size_t i = 0; i < cfg.listens.size() && i < listen_fds.size(); i++) {
+            const SerialEndpointCfg& e = cfg.listens[i];
+            Transport* x = find_transport(e.tls ? Proto::Tls : Proto::Tcp);
+            if (!x) {
+                LOG_ERR("serial %s: no %s transport: not listening on %s:%u", cfg.device.c_str(),
+                        std::string(e.net_name()).c_str(), e.addr.c_str(), e.port);
+                continue;
+            }
+            loop_->add_listener(listen_fds[i], *x, *framer_, nullptr);
+        }
+        for (const SerialEndpointCfg& e : cfg.connects) {
+            Link l;
+            l.cfg = &e;
+            if (auto a = SockAddr::from_numeric(e.addr, e.port))
+                l.dst = *a;
+            links_.push_back(std::move(l));
+        }
+        loop_->set_tick([this] { tick(); });
+        open_device();
+        for (Link& l : links_)
+            dial(l);
+    }
+
+    ~Bridge() override
+    {
+        loop_.reset();
+        close_device(false);
+    }
+
+    int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup)
+    {
+        return loop_->run(stop, hup, [] { reload_transports(); });
+    }
+
+    uint32_t admit(const StreamConn& c) override
+    {
+        if (c.outgoing) {
+            stats_.count(Stat::ConnsOpened);
+            return next_id_++;
+        }
+        if (clients_ >= static_cast<size_t>(cfg_.max_clients)) {
+            stats_.count(RefuseReason::TableFull);
+            LOG_NOTICE("serial %s: refusing %s: max_clients=%d reached", cfg_.device.c_str(), c.remote.str().c_str(),
+                       cfg_.max_clients);
+            return 0;
+        }
+        clients_++;
+        stats_.count(Stat::ConnsAccepted);
+        return next_id_++;
+    }
+    void established(StreamConn& c) override
+    {
+        if (Link* l = link_of(c.id)) {
+            l->backoff = kRedialMinMs;
+            LOG_NOTICE("serial %s: connected to %s:%u", cfg_.device.c_str(), l->cfg->host.c_str(), l->cfg->port);
+            if (l->dropped)
+                LOG_WARN("serial %s: %llu device bytes for %s:%u were dropped while the link was down",
+                         cfg_.device.c_str(), static_cast<unsigned long long>(l->dropped), l->cfg->host.c_str(),
+                         l->cfg->port);
+            l->dropped = 0;
+            if (!l->pending.empty())
+                loop_->send(c, l->pending);
+            l->pending.clear();
+            return;
+        }
+        LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
+                 c.remote.str().c_str(), clients_);
+    }
+    void frame(StreamConn& c, std::string_view f) override
+    {
+        (void)c;
+        to_device(f);
+    }
+    void publish(StreamConn&) override {}
+    void closed(StreamConn& c, CloseReason) override
+    {
+        if (Link* l = link_of(c.id)) {
+            l->conn = 0;
+            l->redial_at = now_ms() + l->backoff;
+            LOG_NOTICE("serial %s: link to %s:%u down; redialling in %lld ms", cfg_.device.c_str(),
+                       l->cfg->host.c_str(), l->cfg->port, static_cast<long long>(l->backoff));
+            l->backoff = std::min(l->backoff * 2, kRedialMaxMs);
+            return;
+        }
+        clients_--;
+        LOG_INFO("serial %s: client %u from %s gone (%zu left)", cfg_.device.c_str(), c.id, c.remote.str().c_str(),
+                 clients_);
+    }
+
+private:
+    Link* link_of(uint32_t id)
+    {
+        for (Link& l : links_)
+            if (l.conn == id && id != 0)
+                return &l;
+        return nullptr;
+    }
+
+    void dial(Link& l)
+    {
+        Transport* x = find_transport(l.cfg->tls ? Proto::Tls : Proto::Tcp);
+        StreamConn* c = x && l.dst.family() ? loop_->connect(l.dst, nullptr, *x, *framer_, l.cfg->host) : nullptr;
+        if (c) {
+            l.conn = c->id;
+            return;
+        }
+        l.redial_at = now_ms() + l.backoff;
+        l.backoff = std::min(l.backoff * 2, kRedialMaxMs);
+    }
+
+    // Device bytes for a link that is down: kept up to kConnectBuffer, oldest first out.
+    void keep(Link& l, std::string_view data)
+    {
+        l.pending.append(data);
+        if (l.pending.size() > kConnectBuffer) {
+            size_t cut = l.pending.size() - kConnectBuffer;
+            l.pending.erase(0, cut);
+            l.dropped += cut;
+        }
+    }
+
+    void open_device()
+    {
+        std::string err;
+        int fd = serial::open_device(cfg_, err);
+        if (fd < 0) {
+            if (err != last_err_)
+                LOG_ERR("serial %s: %s; retrying every %d ms", cfg_.device.c_str(), err.c_str(), cfg_.reopen_delay);
+            last_err_ = err;
+            reopen_at_ = now_ms() + cfg_.reopen_delay;
+            return;
+        }
+        fd_ = fd;
+        last_err_.clear();
+        loop_->watch(fd_, [this] { from_device(); });
+        LOG_NOTICE("serial %s: open (%d baud, %d data bits, %d stop bits)", cfg_.device.c_str(), cfg_.baudrate,
+                   cfg_.databits, cfg_.stopbits);
+        if (!cfg_.init_string.empty())
+            to_device(cfg_.init_string);
+    }
+
+    void close_device(bool retry)
+    {
+        if (fd_ < 0)
+            return;
+        if (loop_)
+            loop_->unwatch(fd_);
+        ::close(fd_);
+        fd_ = -1;
+        dev_out_.clear();
+        if (!retry)
+            return;
+        reopen_at_ = now_ms() + cfg_.reopen_delay;
+        if (!cfg_.keep_clients && loop_)
+            loop_->for_each([&](StreamConn& c) {
+                if (!c.outgoing)
+                    loop_->close(c, CloseReason::Peer, "serial device %s went away", cfg_.device.c_str());
+            });
+    }
+
+    void from_device()
+    {
+        char buf[16384];
+        for (int i = 0; i < 64 && fd_ >= 0; i++) {
+            ssize_t n = ::read(fd_, buf, sizeof buf);
+            if (n > 0) {
+                std::string_view data(buf, static_cast<size_t>(n));
+                // A client that cannot keep up goes over its queue and is
+                // dropped by the loop: it never stalls the device or the others.
+                loop_->for_each([&](StreamConn& c) {
+                    if (c.established)
+                        loop_->send(c, data);
+                });
+                for (Link& l : links_) {
+                    StreamConn* c = l.conn ? loop_->find(l.conn) : nullptr;
+                    if (!c || !c->established)
+                        keep(l, data);   // for_each sent it already when the link is up
+                }
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            LOG_WARN("serial %s: %s; reopening in %d ms", cfg_.device.c_str(),
+                     n == 0 ? "hang-up" : std::strerror(errno), cfg_.reopen_delay);
+            close_device(true);
+            return;
+        }
+    }
+
+    void to_device(std::string_view data)
+    {
+        if (fd_ < 0)
+            return;   // counted as discarded: the device is not there
+        if (dev_out_.size() + data.size() > kDeviceQueue) {
+            LOG_WARN("serial %s: the device is not taking bytes (%zu queued): %zu dropped", cfg_.device.c_str(),
+                     dev_out_.size(), data.size());
+            return;
+        }
+        dev_out_.append(data);
+        flush_device();
+    }
+
+    void flush_device()
+    {
+        while (fd_ >= 0 && !dev_out_.empty()) {
+            ssize_t n = ::write(fd_, dev_out_.data(), dev_out_.size());
+            if (n > 0) {
+                dev_out_.erase(0, static_cast<size_t>(n));
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;   // the tick tries again
+            LOG_WARN("serial %s: write failed: %s; reopening in %d ms", cfg_.device.c_str(), std::strerror(errno),
+                     cfg_.reopen_delay);
+            close_device(true);
+            return;
+        }
+    }
+
+    void tick()
+    {
+        int64_t now = now_ms();
+        if (fd_ < 0 && now >= reopen_at_)
+            open_device();
+        flush_device();
+        for (Link& l : links_)
+            if (!l.conn && now >= l.redial_at)
+                dial(l);
+    }
+
+    const SerialCfg& cfg_;
+    StatsSlot stats_;
+    std::unique_ptr<Framer> framer_;
+    std::unique_ptr<ConnLoop> loop_;
+    int fd_ = -1;
+    std::string dev_out_;       // bytes for the device, bounded by kDeviceQueue
+    std::string last_err_;      // said once until it changes
+    int64_t reopen_at_ = 0;
+    size_t clients_ = 0;
+    uint32_t next_id_ = 1;
+    std::vector<Link> links_;
+};
+
+std::string bind_serial_listeners(Runtime& rt)
+{
+    for (const SerialCfg& s : rt.cfg->serials) {
+        std::vector<int> fds;
+        for (const SerialEndpointCfg& e : s.listens) {
+            auto a = SockAddr::from_numeric(e.addr, e.port);
+            if (!a)
+                return e.loc.str() + ": listen address " + e.addr + " is not numeric";
+            ListenAddr la;
+            la.proto = e.tls ? Proto::Tls : Proto::Tcp;
+            la.addr = *a;
+            std::string err = rt.claim(la);
+            if (!err.empty())
+                return err;
+            int fd = open_bound_socket(la, SOCK_STREAM, false, err);
+            if (fd < 0)
+                return err;
+            if (listen(fd, 64) != 0)
+                return sock_error("listen() on", la);
+            fds.push_back(fd);
+        }
+        rt.serial_listeners.push_back(std::move(fds));
+    }
+    return {};
+}
+
+int run_bridge(ChildEnv& env)
+{
+    const SerialCfg& cfg = env.rt.cfg->serials[env.index];
+    std::optional<StatsSlot> slot = env.rt.stats->slot(env.stats_slot);
+    StatsSlot stats = slot.value_or(StatsSlot());
+    Stats::bind_local(stats);
+    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], stats);
+    return b.run(env.stop, env.hup);
+}
+
+}  // namespace
+}  // namespace ser::serial
+
+namespace ser {
+
+void register_serial_bridges(RoleTable& roles)
+{
+    Role r;
+    r.name = "serial bridge";
+    r.setup = serial::bind_serial_listeners;
+    r.count = [](const Runtime& rt) { return rt.cfg->serials.size(); };
+    r.child_name = [](const Runtime& rt, size_t i) {
+        return ChildName{"serial#" + std::to_string(i), rt.cfg->serials[i].device};
+    };
+    r.run = serial::run_bridge;
+    roles.add(std::move(r));
+}
+
+}  // namespace ser
