@@ -278,7 +278,9 @@ std::optional<Loc> first_tls_use(const Config& cfg)
 
 void default_listens(Config& cfg, Diags& d, const Loc& where)
 {
-    if (!cfg.listens.empty())
+    // A config of serial blocks alone is a serial bridge, not a SIP server:
+    // it listens where its blocks say and nowhere else.
+    if (!cfg.listens.empty() || (!cfg.serials.empty() && cfg.routes.empty()))
         return;
     for (Proto p : {Proto::Udp, Proto::Tcp}) {
         if (p == Proto::Tcp && cfg.disable_tcp)

@@ -293,7 +293,8 @@ void check_routes(Config& cfg, Diags& d)
 {
     for (const auto& r : cfg.routes)
         check_body(cfg, r.body, d);
-    if (!cfg.find_route(""))
+    // No SIP listener (a serial bridge alone): no route is needed.
+    if (!cfg.find_route("") && !cfg.listens.empty())
         d.warning(Loc{cfg.file, 1, 1}, "no main route{} block: every request will be dropped");
 }
 

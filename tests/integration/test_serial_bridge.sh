@@ -30,6 +30,10 @@ CFG
 "$SER_BIN" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
 SER_PID=$!
 wait_port tcp "$P" 10 || fail "the bridge does not listen on $P"
+i=0; while ! grep -q "started: " "$T/ser.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+grep -q "started: [0-9]* processes, 0 listeners" "$T/ser.log" ||
+    fail "a serial-only config opened SIP listeners: $(grep 'started: ' "$T/ser.log")"
+grep -q "no main route" "$T/ser.log" && fail "a serial-only config was warned for having no route"
 log_open() { i=0; while [ "$(grep -c "serial $T/dev: open" "$T/ser.log")" -lt "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; }
 log_open 1
 grep -q "serial $T/dev: open" "$T/ser.log" || fail "the device was not opened"
