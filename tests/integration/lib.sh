@@ -13,6 +13,8 @@
 #                            $(...) would strip its final LF. VIA_PROTO defaults to TLS.
 #   options_cfg FILE ACTION  write a config: globals from stdin, then a route that
 #                            answers OPTIONS for itself with 200 and runs ACTION otherwise
+#   pty_pair                 a socat pty pair (background peer "pty"): $T/dev for ser,
+#                            $T/peer the device's other end; waits until both exist
 
 set -u
 : "${SER_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/ser}"
@@ -108,4 +110,10 @@ sip_options() {
 
 options_cfg() {
     { cat; printf 'route {\n    if (uri==myself && method=="OPTIONS") { sl_send_reply("200", "OK"); break; };\n    %s\n}\n' "$2"; } >"$1"
+}
+
+pty_pair() {
+    bg_start pty socat -d -d "pty,raw,echo=0,link=$T/dev" "pty,raw,echo=0,link=$T/peer"
+    _i=0; while { [ ! -e "$T/dev" ] || [ ! -e "$T/peer" ]; } && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i+1)); done
+    [ -e "$T/dev" ] && [ -e "$T/peer" ] || fail "socat made no pty pair"
 }

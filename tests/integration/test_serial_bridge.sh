@@ -9,12 +9,7 @@ command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
 
 P=$(free_port)
-start_pty() {
-    bg_start pty socat -d -d "pty,raw,echo=0,link=$T/dev" "pty,raw,echo=0,link=$T/peer"
-    i=0; while { [ ! -e "$T/dev" ] || [ ! -e "$T/peer" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-    [ -e "$T/dev" ] && [ -e "$T/peer" ] || fail "socat made no pty pair"
-}
-start_pty
+pty_pair
 cat >"$T/ser.cfg" <<CFG
 debug=3
 serial "$T/dev" {
@@ -95,7 +90,7 @@ kill -TERM -- "-$PID_pty" 2>/dev/null; kill "$PID_pty" 2>/dev/null
 i=0; while ! grep -q "reopening in 300 ms\|No such file" "$T/ser.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 grep -q "reopening in 300 ms" "$T/ser.log" || fail "the bridge did not notice the device going away"
 rm -f "$T/dev" "$T/peer"
-start_pty
+pty_pair
 log_open 2
 [ "$(grep -c "serial $T/dev: open" "$T/ser.log")" -ge 2 ] || fail "the device was not reopened"
 kill -0 "$SER_PID" || fail "ser died"

@@ -7,9 +7,7 @@
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 
 S=$(free_port)
-bg_start pty socat -d -d "pty,raw,echo=0,link=$T/dev" "pty,raw,echo=0,link=$T/peer"
-i=0; while { [ ! -e "$T/dev" ] || [ ! -e "$T/peer" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-[ -e "$T/dev" ] && [ -e "$T/peer" ] || fail "socat made no pty pair"
+pty_pair
 bg_start sink1 socat -u TCP-LISTEN:$S,bind=127.0.0.1,reuseaddr OPEN:$T/sink1,creat,append
 wait_port tcp "$S" 5 || fail "sink did not start"
 cat >"$T/ser.cfg" <<CFG

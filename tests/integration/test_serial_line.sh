@@ -8,9 +8,7 @@ command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
 
 P=$(free_port)
-bg_start pty socat -d -d "pty,raw,echo=0,link=$T/dev" "pty,raw,echo=0,link=$T/peer"
-i=0; while { [ ! -e "$T/dev" ] || [ ! -e "$T/peer" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-[ -e "$T/peer" ] || fail "socat made no pty pair"
+pty_pair
 cat >"$T/ser.cfg" <<CFG
 debug=3
 serial "$T/dev" {

@@ -10,9 +10,7 @@ certs_ca "$CERTS"
 cert_server localhost --dns localhost --ip 127.0.0.1
 cert_client alice
 PT=$(free_port)
-bg_start pty socat -d -d "pty,raw,echo=0,link=$T/dev" "pty,raw,echo=0,link=$T/peer"
-i=0; while { [ ! -e "$T/dev" ] || [ ! -e "$T/peer" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-[ -e "$T/peer" ] || fail "socat made no pty pair"
+pty_pair
 cat >"$T/ser.cfg" <<CFG
 debug=3
 tls_certificate="c/localhost.pem"
