@@ -23,10 +23,8 @@
 namespace ser::serial {
 namespace {
 
-constexpr size_t kClientQueue = 256 * 1024;   // bytes queued per client before it is dropped
 constexpr size_t kDeviceQueue = 64 * 1024;    // bytes from clients waiting for the device
 constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
-constexpr size_t kConnectBuffer = 64 * 1024;  // client mode: device bytes kept while the link is down
 constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 
 // One connect= of the block: the link we dial and keep up.
@@ -36,7 +34,7 @@ struct Link {
     uint32_t conn = 0;            // 0 while down
     int64_t redial_at = 0;
     int64_t backoff = kRedialMinMs;
-    std::string pending;          // device bytes while down, oldest dropped beyond kConnectBuffer
+    std::string pending;          // device bytes while down, oldest dropped beyond connect_buffer
     uint64_t dropped = 0;
 };
 
@@ -71,7 +69,7 @@ public:
             framer_ = std::make_unique<RawFramer>();
         LoopLimits lim;
         lim.read_buffer = kMaxLine + 64;
-        lim.max_write_queue = kClientQueue;
+        lim.max_write_queue = static_cast<size_t>(cfg.client_queue);
         lim.send_timeout_s = rt.cfg->tcp_send_timeout;
         lim.idle_timeout_s = 365 * 24 * 3600;        // a quiet device is no reason to drop its clients
         lim.msg_read_timeout_s = 365 * 24 * 3600;    // bytes, not messages: nothing is ever "incomplete"
@@ -187,12 +185,13 @@ private:
         l.backoff = std::min(l.backoff * 2, kRedialMaxMs);
     }
 
-    // Device bytes for a link that is down: kept up to kConnectBuffer, oldest first out.
+    // Device bytes for a link that is down: kept up to connect_buffer, oldest first out.
     void keep(Link& l, std::string_view data)
     {
+        size_t max = static_cast<size_t>(cfg_.connect_buffer);
         l.pending.append(data);
-        if (l.pending.size() > kConnectBuffer) {
-            size_t cut = l.pending.size() - kConnectBuffer;
+        if (l.pending.size() > max) {
+            size_t cut = l.pending.size() - max;
             l.pending.erase(0, cut);
             l.dropped += cut;
         }

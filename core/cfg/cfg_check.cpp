@@ -5,6 +5,7 @@
 #include "cfg/cfg_parse.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
@@ -102,8 +103,12 @@ void check_serial_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Di
     SerialCfg s;
     s.device = st.text;
     s.loc = st.loc;
+    struct stat sb;
     if (s.device.empty())
         d.error(st.loc, "serial block needs a device path, e.g. serial \"/dev/ttyUSB0\" { ... }");
+    else if (stat(s.device.c_str(), &sb) == 0 && !S_ISCHR(sb.st_mode))
+        // Certain now; a missing or busy device is not: the bridge retries it.
+        d.error(st.loc, "serial \"" + s.device + "\" is not a character device (a tty such as /dev/ttyUSB0)");
     bool tried_endpoint = false;   // a bad listen=/connect= was already reported
     for_each_assign(st, "serial", d, [&](const Assign& as) {
         tried_endpoint = tried_endpoint || as.name == "listen" || as.name == "connect";

@@ -362,6 +362,8 @@ const Param kParams[] = {
     {"init_string", S, p_str<&SerialCfg::init_string>},
     {"framing", S, p_framing},
     {"max_clients", S, p_int<&SerialCfg::max_clients, 1, 1024>},
+    {"client_queue", S, p_int<&SerialCfg::client_queue, 4096, 67108864>},
+    {"connect_buffer", S, p_int<&SerialCfg::connect_buffer, 0, 67108864>},
 };
 
 // listen= means a SIP listener globally and a device listener in a serial block.

@@ -91,6 +91,8 @@ struct SerialCfg {
     std::string init_string;
     Framing framing = Framing::Raw;
     int max_clients = 16;
+    int client_queue = 262144;          // bytes queued per client before it is dropped
+    int connect_buffer = 65536;         // client mode: device bytes kept while the link is down
     cfg::Loc loc;
 };
 

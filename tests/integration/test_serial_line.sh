@@ -14,6 +14,7 @@ debug=3
 serial "$T/dev" {
     listen=tcp:127.0.0.1:$P;
     framing=line;
+    client_queue=131072;
 }
 CFG
 start_ser_serial() {
@@ -69,8 +70,8 @@ cat "$T/drive.out"
 grep -q "lines: 200 whole: True" "$T/drive.out" || fail "with framing=line the device did not get 200 whole lines"
 ok "two clients trickling lines at once: the device got 200 whole lines"
 grep -q "fast client got: 4194304 of 4194304" "$T/drive.out" || fail "the fast client did not get all 4 MB"
-grep -q "write queue to 127.0.0.1:[0-9]* over tcp_max_write_queue=262144 bytes" "$T/ser.log" ||
-    fail "the client that never read was not dropped at its 256 KB queue"
+grep -q "write queue to 127.0.0.1:[0-9]* over tcp_max_write_queue=131072 bytes" "$T/ser.log" ||
+    fail "the client that never read was not dropped at its client_queue of 128 KB"
 rss=$(for k in $(ser_children); do awk '/^VmRSS:/{print $2}' "/proc/$k/status"; done | sort -n | tail -n 1)
 [ "${rss:-0}" -lt 65536 ] || fail "bridge RSS ${rss} kB: memory grew"
 stop_ser
