@@ -2,7 +2,8 @@
 # The serial bridge's framing=line and its slow-client bound, on a socat pty
 # pair: two clients that trickle lines byte by byte at the same time reach the
 # device line by line, never mixed; a client that never reads is dropped at
-# its queue while a fast one receives every byte of 4 MB from the device.
+# its queue while a fast one receives every byte of 4 MB from the device;
+# with keep_clients=no (the default) a client is closed when the device goes away.
 . "$(dirname "$0")/lib.sh"
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
@@ -74,5 +75,14 @@ grep -q "write queue to 127.0.0.1:[0-9]* over tcp_max_write_queue=131072 bytes" 
     fail "the client that never read was not dropped at its client_queue of 128 KB"
 rss=$(for k in $(ser_children); do awk '/^VmRSS:/{print $2}' "/proc/$k/status"; done | sort -n | tail -n 1)
 [ "${rss:-0}" -lt 65536 ] || fail "bridge RSS ${rss} kB: memory grew"
-stop_ser
 ok "a client that never reads was dropped at its queue; the fast one got all 4 MB; bridge RSS ${rss} kB"
+
+# keep_clients=no (the default): when the device goes away, its clients are closed.
+bg_start watcher socat -u TCP:127.0.0.1:$P OPEN:$T/watcher.out,creat
+i=0; while [ "$(grep -c 'connected (1 now)' "$T/ser.log")" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+kill -TERM -- "-$PID_pty" 2>/dev/null; kill "$PID_pty" 2>/dev/null
+i=0; while kill -0 "$PID_watcher" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+kill -0 "$PID_watcher" 2>/dev/null && fail "a client stayed connected after the device went away (keep_clients=no)"
+grep -q "closing: serial device $T/dev went away" "$T/ser.log" || fail "no log line for closing the client with the device"
+stop_ser
+ok "keep_clients=no: the device went away and its client was closed"
