@@ -333,11 +333,9 @@ std::string bind_serial_listeners(Runtime& rt)
             std::string err = rt.claim(la);
             if (!err.empty())
                 return err;
-            int fd = open_bound_socket(la, SOCK_STREAM, false, err);
+            int fd = open_listening_socket(la, false, 64, err);
             if (fd < 0)
                 return err;
-            if (listen(fd, 64) != 0)
-                return sock_error("listen() on", la);
             fds.push_back(fd);
         }
         rt.serial_listeners.push_back(std::move(fds));
@@ -348,10 +346,7 @@ std::string bind_serial_listeners(Runtime& rt)
 int run_bridge(ChildEnv& env)
 {
     const SerialCfg& cfg = env.rt.cfg->serials[env.index];
-    std::optional<StatsSlot> slot = env.rt.stats->slot(env.stats_slot);
-    StatsSlot stats = slot.value_or(StatsSlot());
-    Stats::bind_local(stats);
-    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], stats);
+    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], child_stats(env));
     return b.run(env.stop, env.hup);
 }
 

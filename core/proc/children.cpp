@@ -14,19 +14,6 @@
 namespace ser {
 namespace {
 
-// The child's statistics slot, bound for the code that cannot be handed it
-// (TLS, made before fork). A slot past the block's end counts into a sink.
-StatsSlot child_stats(const ChildEnv& env)
-{
-    std::optional<StatsSlot> slot = env.rt.stats->slot(env.stats_slot);
-    if (!slot)
-        LOG_ERR("no statistics slot %u (the block has %u): this process's counts are not seen", env.stats_slot,
-                env.rt.stats->slots());
-    StatsSlot stats = slot.value_or(StatsSlot());
-    Stats::bind_local(stats);
-    return stats;
-}
-
 // --- udp receiver ---
 
 std::string bind_udp_listener(Runtime& rt, size_t listen_idx)
@@ -99,11 +86,9 @@ std::string bind_stream_listener(Runtime& rt, size_t listen_idx)
     StreamListener sl{listen_idx, {}};
     for (int k = 0; k < rt.cfg->tcp_children; k++) {
         std::string err;
-        int fd = open_bound_socket(la, SOCK_STREAM, true, err);
+        int fd = open_listening_socket(la, true, 1024, err);
         if (fd < 0)
             return err;
-        if (listen(fd, 1024) != 0)
-            return sock_error("listen() on", la);
         sl.fds.push_back(fd);
     }
     rt.streams.push_back(std::move(sl));

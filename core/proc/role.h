@@ -73,4 +73,9 @@ private:
 // The process title of a child: "ser: " + role name [+ " " + detail].
 std::string child_title(const Role& r, const ChildName& n);
 
+// The child's statistics slot, also bound as Stats::local() for the code that
+// cannot be handed it (TLS, made before fork). A slot past the block's end
+// counts into a sink, and says so once. In the child, first thing.
+StatsSlot child_stats(const ChildEnv& env);
+
 }  // namespace ser

@@ -47,6 +47,17 @@ int open_bound_socket(const ListenAddr& l, int type, bool reuseport, std::string
     return fd;
 }
 
+int open_listening_socket(const ListenAddr& l, bool reuseport, int backlog, std::string& err)
+{
+    int fd = open_bound_socket(l, SOCK_STREAM, reuseport, err);
+    if (fd >= 0 && listen(fd, backlog) != 0) {
+        err = sock_error("listen() on", l);
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 namespace {
 
 // Refuses a listen address that another process serves already. Our own

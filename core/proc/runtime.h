@@ -98,6 +98,9 @@ struct Runtime {
 // A socket of `type` bound to l.addr (SO_REUSEADDR; SO_REUSEPORT when
 // `reuseport`), non-blocking, close-on-exec; -1 with `err` set on failure.
 int open_bound_socket(const ListenAddr& l, int type, bool reuseport, std::string& err);
+// A stream socket bound to l.addr and listening with `backlog`; -1 with
+// `err` set (and nothing left open) on failure.
+int open_listening_socket(const ListenAddr& l, bool reuseport, int backlog, std::string& err);
 // "WHAT proto:addr failed: <errno text>", e.g. "listen() on tcp:127.0.0.1:5060 failed: ...".
 std::string sock_error(const char* what, const ListenAddr& l);
 

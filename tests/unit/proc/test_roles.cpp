@@ -6,6 +6,7 @@
 #include "proc/children.h"
 #include "proc/role.h"
 #include "proc/runtime.h"
+#include "runtime_fds.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -61,22 +62,6 @@ std::string set_up(Runtime& rt, const Config& c, const RoleTable& roles)
     if (err.empty())
         err = rt.run_role_setups(roles);
     return err;
-}
-
-void close_all(Runtime& rt)
-{
-    for (auto& u : rt.udp)
-        for (int fd : u.fds)
-            close(fd);
-    for (auto& s : rt.streams)
-        for (int fd : s.fds)
-            close(fd);
-    for (auto& ch : rt.channels) {
-        close(ch.fds[0]);
-        close(ch.fds[1]);
-    }
-    for (int fd : rt.listen_locks)
-        close(fd);
 }
 
 RoleTable sip_roles()
@@ -138,7 +123,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t{1}, rt.streams.size());
         CPPUNIT_ASSERT_EQUAL(size_t{3}, rt.streams[0].fds.size());
         CPPUNIT_ASSERT_EQUAL(size_t{3}, rt.channels.size());
-        close_all(rt);
+        test::close_runtime_fds(rt);
     }
 
     void udpOnlyHasNoWorkers()
@@ -149,7 +134,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string(), set_up(rt, c, roles));
         CPPUNIT_ASSERT_EQUAL(size_t{1}, role(roles, "udp receiver").count(rt));
         CPPUNIT_ASSERT_EQUAL(size_t{0}, role(roles, "tcp worker").count(rt));
-        close_all(rt);
+        test::close_runtime_fds(rt);
     }
 
     void disabledTcpIsNeitherClaimedNorBound()
@@ -164,7 +149,7 @@ public:
         CPPUNIT_ASSERT(rt.streams.empty());
         // Outgoing stream connections still need their workers.
         CPPUNIT_ASSERT_EQUAL(size_t{2}, role(roles, "tcp worker").count(rt));
-        close_all(rt);
+        test::close_runtime_fds(rt);
     }
 
     void heldAddressIsRefused()
@@ -182,7 +167,7 @@ public:
         CPPUNIT_ASSERT_EQUAL("udp:127.0.0.1:" + std::to_string(p) + ": address already in use by another process",
                              set_up(rt, c, roles));
         CPPUNIT_ASSERT(rt.udp.empty());
-        close_all(rt);
+        test::close_runtime_fds(rt);
         close(holder);
     }
 
@@ -210,7 +195,7 @@ public:
         // Each address claimed just before its role binds it; the tcp one nobody serves.
         std::vector<std::string> want{"bind 0 locks=1", "bind 2 locks=2", "setup listeners=3"};
         CPPUNIT_ASSERT(calls == want);
-        close_all(rt);
+        test::close_runtime_fds(rt);
     }
 
     void failingStepStopsSetUp()
@@ -231,7 +216,7 @@ public:
         CPPUNIT_ASSERT(!later_ran);
         // No role serves the udp listener: not claimed.
         CPPUNIT_ASSERT(rt.listen_locks.empty());
-        close_all(rt);
+        test::close_runtime_fds(rt);
     }
 };
 

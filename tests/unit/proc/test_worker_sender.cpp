@@ -10,6 +10,7 @@
 #include "io/channel.h"
 #include "log.h"
 #include "proc/runtime.h"
+#include "runtime_fds.h"
 #include "proc/children.h"
 #include "proc/role.h"
 #include "proc/worker_sender.h"
@@ -101,18 +102,7 @@ struct TestRuntime {
     }
     ~TestRuntime()
     {
-        for (auto& u : rt.udp)
-            for (int fd : u.fds)
-                close(fd);
-        for (auto& s : rt.streams)
-            for (int fd : s.fds)
-                close(fd);
-        for (auto& ch : rt.channels) {
-            close(ch.fds[0]);
-            close(ch.fds[1]);
-        }
-        for (int fd : rt.listen_locks)
-            close(fd);
+        test::close_runtime_fds(rt);
     }
     const ListenAddr* listener(Proto p, const char* ip) const
     {
