@@ -98,8 +98,7 @@ bool WorkerSender::hand_to(int worker, ChanKind kind, const SendTarget& t, uint3
     m.proto = t.proto;
     m.conn_id = conn_id;
     m.dst = t.dst;
-    if (t.from)
-        m.from = static_cast<int16_t>(t.from - rt_.listen_addrs.data());
+    m.from = static_cast<int16_t>(rt_.listener_index(t.from));
     m.host = t.host;
     m.data = data;
     if (!chan_send(rt_.channels[worker].fds[1], m)) {
