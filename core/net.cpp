@@ -84,6 +84,77 @@ size_t SockAddr::hash() const
     return h;
 }
 
+std::optional<Cidr> Cidr::parse(std::string_view s, std::string* why)
+{
+    auto no = [&](const std::string& r) -> std::optional<Cidr> {
+        if (why)
+            *why = r;
+        return std::nullopt;
+    };
+    size_t slash = s.find('/');
+    std::string_view ip = s.substr(0, slash);
+    auto a = SockAddr::from_numeric(ip, 0);
+    if (!a)
+        return no("\"" + std::string(s) + "\" is not an address or address/prefix (e.g. 10.0.0.0/8)");
+    Cidr c;
+    c.family = a->family();
+    int max = c.family == AF_INET ? 32 : 128;
+    c.bits = max;
+    if (slash != std::string_view::npos) {
+        std::string_view b = s.substr(slash + 1);
+        int n = 0;
+        if (b.empty() || b.size() > 3)
+            return no("\"" + std::string(s) + "\": the prefix length must be 0.." + std::to_string(max));
+        for (char ch : b) {
+            if (ch < '0' || ch > '9')
+                return no("\"" + std::string(s) + "\": the prefix length must be 0.." + std::to_string(max));
+            n = n * 10 + (ch - '0');
+        }
+        if (n > max)
+            return no("\"" + std::string(s) + "\": the prefix length must be 0.." + std::to_string(max));
+        c.bits = n;
+    }
+    if (c.family == AF_INET)
+        std::memcpy(c.addr, &reinterpret_cast<const sockaddr_in*>(&a->ss)->sin_addr, 4);
+    else
+        std::memcpy(c.addr, &reinterpret_cast<const sockaddr_in6*>(&a->ss)->sin6_addr, 16);
+    for (int i = 0; i < 16; i++) {
+        int keep = std::clamp(c.bits - i * 8, 0, 8);
+        c.addr[i] &= static_cast<uint8_t>(0xff00u >> keep);
+    }
+    return c;
+}
+
+bool Cidr::contains(const SockAddr& a) const
+{
+    const uint8_t* p = nullptr;
+    if (a.family() == AF_INET && family == AF_INET) {
+        p = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr);
+    } else if (a.family() == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (family == AF_INET6)
+            p = v6;
+        else if (std::memcmp(v6, mapped, 12) == 0)
+            p = v6 + 12;
+    }
+    if (!p)
+        return false;
+    for (int i = 0; i * 8 < bits; i++) {
+        int keep = std::min(bits - i * 8, 8);
+        if ((p[i] & static_cast<uint8_t>(0xff00u >> keep)) != addr[i])
+            return false;
+    }
+    return true;
+}
+
+std::string Cidr::str() const
+{
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(family, addr, buf, sizeof buf);
+    return std::string(buf) + "/" + std::to_string(bits);
+}
+
 std::optional<SockAddr> SockAddr::from_numeric(std::string_view ip, uint16_t port)
 {
     if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']')

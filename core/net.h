@@ -34,6 +34,20 @@ struct SockAddr {
     static std::optional<SockAddr> from_numeric(std::string_view ip, uint16_t port);
 };
 
+// An address block, "10.0.0.0/8", "2001:db8::/32" or a bare address (all
+// bits). An IPv4 block also matches the IPv4-mapped form (::ffff:a.b.c.d)
+// that a dual-stack listener reports for an IPv4 peer.
+struct Cidr {
+    int family = 0;            // AF_INET / AF_INET6
+    uint8_t addr[16]{};        // network order; the bits past `bits` are zero
+    int bits = 0;
+
+    bool contains(const SockAddr& a) const;
+    std::string str() const;
+    // nullopt with the reason in *why for anything else.
+    static std::optional<Cidr> parse(std::string_view s, std::string* why = nullptr);
+};
+
 // True for the wildcard addresses 0.0.0.0 and ::.
 bool is_wildcard(const SockAddr& a);
 

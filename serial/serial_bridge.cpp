@@ -26,6 +26,10 @@ namespace {
 constexpr size_t kDeviceQueue = 64 * 1024;    // bytes from clients waiting for the device
 constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
 constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
+// ser2sock's status lines, byte for byte: its clients (AlarmDecoder, ...) match them.
+constexpr std::string_view kSer2sockHello = "!SER2SOCK Connected\r\n";
+constexpr std::string_view kSer2sockUp = "!SER2SOCK SERIAL_CONNECTED\r\n";
+constexpr std::string_view kSer2sockDown = "!SER2SOCK SERIAL_DISCONNECTED\r\n";
 
 // One connect= of the block: the link we dial and keep up.
 struct Link {
@@ -115,8 +119,16 @@ public:
             stats_.count(Stat::ConnsOpened);
             return next_id_++;
         }
+        // allow= before anything else, TLS included: the loop has not
+        // asked the transport to start a handshake yet.
+        if (!allowed(c.remote)) {
+            stats_.count(RefuseReason::NotAllowed);
+            LOG_NOTICE("serial %s: refusing %s: not in the allow= list", cfg_.device.c_str(),
+                       c.remote.str().c_str());
+            return 0;
+        }
         if (clients_ >= static_cast<size_t>(cfg_.max_clients)) {
-            stats_.count(RefuseReason::TableFull);
+            stats_.count(RefuseReason::ClientLimit);
             LOG_NOTICE("serial %s: refusing %s: max_clients=%d reached", cfg_.device.c_str(), c.remote.str().c_str(),
                        cfg_.max_clients);
             return 0;
@@ -142,6 +154,8 @@ public:
         }
         LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
                  c.remote.str().c_str(), clients_);
+        if (cfg_.banner == Banner::Ser2sock)
+            loop_->send(c, kSer2sockHello);
     }
     void frame(StreamConn& c, std::string_view f) override
     {
@@ -165,6 +179,27 @@ public:
     }
 
 private:
+    bool allowed(const SockAddr& a) const
+    {
+        if (cfg_.allow.empty())
+            return true;
+        for (const Cidr& c : cfg_.allow)
+            if (c.contains(a))
+                return true;
+        return false;
+    }
+
+    // A status line for every client (ser2sock's banner), never for links.
+    void tell_clients(std::string_view line)
+    {
+        if (cfg_.banner != Banner::Ser2sock)
+            return;
+        loop_->for_each([&](StreamConn& c) {
+            if (!c.outgoing && c.established)
+                loop_->send(c, line);
+        });
+    }
+
     Link* link_of(uint32_t id)
     {
         for (Link& l : links_)
@@ -213,6 +248,7 @@ private:
         loop_->watch(fd_, [this] { from_device(); });
         LOG_NOTICE("serial %s: open (%d baud, %d data bits, %d stop bits)", cfg_.device.c_str(), cfg_.baudrate,
                    cfg_.databits, cfg_.stopbits);
+        tell_clients(kSer2sockUp);
         if (!cfg_.init_string.empty())
             to_device(cfg_.init_string);
     }
@@ -229,6 +265,8 @@ private:
         if (!retry)
             return;
         reopen_at_ = now_ms() + cfg_.reopen_delay;
+        if (loop_)
+            tell_clients(kSer2sockDown);
         if (!cfg_.keep_clients && loop_)
             loop_->for_each([&](StreamConn& c) {
                 if (!c.outgoing)

@@ -25,4 +25,12 @@ struct LineSettings {
 };
 bool read_settings(int fd, LineSettings& out);
 
+// Sets an open tty's line (raw mode always; `want.raw` is not read). False
+// with `err` set when the driver refuses it. open_device uses it with the
+// block's settings; RFC 2217 clients change them at run time.
+bool set_line(int fd, const LineSettings& want, std::string& err);
+
+// The block's line settings as a LineSettings.
+LineSettings settings_of(const SerialCfg& cfg);
+
 }  // namespace ser::serial

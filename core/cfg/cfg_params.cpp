@@ -254,22 +254,15 @@ void p_serial_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Di
 
 void p_baudrate(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
-    static const int rates[] = {50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200,
-                                38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000,
-                                1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
-    auto v = as_int(a, 50, 4000000, "baud", d);
-    if (!v)
-        return;
-    if (std::find(std::begin(rates), std::end(rates), *v) == std::end(rates)) {
-        d.error(a.value.loc, "baudrate: " + a.value.text + " is not a standard rate (e.g. 9600, 19200, 115200)");
-        return;
-    }
-    t.serial->baudrate = static_cast<int>(*v);
+    // Any rate: termios2 with BOTHER sets 250000 or 31250 as well as 115200;
+    // whether the UART can divide down to it is the driver's to say at open.
+    if (auto v = as_int(a, 50, 4000000, "baud", d))
+        t.serial->baudrate = static_cast<int>(*v);
 }
 
 void p_parity(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
-    if (auto i = as_choice(a, {"none", "even", "odd"}, d))
+    if (auto i = as_choice(a, {"none", "even", "odd", "mark", "space"}, d))
         t.serial->parity = static_cast<Parity>(*i);
 }
 
@@ -283,6 +276,39 @@ void p_framing(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
     if (auto i = as_choice(a, {"raw", "line"}, d))
         t.serial->framing = static_cast<Framing>(*i);
+}
+
+void p_banner(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto i = as_choice(a, {"none", "ser2sock"}, d))
+        t.serial->banner = static_cast<Banner>(*i);
+}
+
+// allow="10.0.0.0/8, 192.168.1.7, 2001:db8::/32": more allow= lines add to the list.
+void p_allow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d, false);
+    if (!v)
+        return;
+    size_t n = 0;
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+        size_t cut = rest.find_first_of(", \t");
+        std::string_view item = rest.substr(0, cut);
+        rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
+        if (item.empty())
+            continue;
+        std::string why;
+        auto c = Cidr::parse(item, &why);
+        if (!c) {
+            d.error(a.value.loc, "allow: " + why);
+            return;
+        }
+        t.serial->allow.push_back(*c);
+        n++;
+    }
+    if (n == 0)
+        d.error(a.value.loc, "allow: empty list; write the addresses that may connect, e.g. \"10.0.0.0/8, ::1\"");
 }
 
 void p_facility(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
@@ -364,6 +390,8 @@ const Param kParams[] = {
     {"max_clients", S, p_int<&SerialCfg::max_clients, 1, 1024>},
     {"client_queue", S, p_int<&SerialCfg::client_queue, 4096, 67108864>},
     {"connect_buffer", S, p_int<&SerialCfg::connect_buffer, 0, 67108864>},
+    {"banner", S, p_banner},
+    {"allow", S, p_allow},
 };
 
 // listen= means a SIP listener globally and a device listener in a serial block.

@@ -3,6 +3,7 @@
 // built once in main before fork and passed down by const reference.
 
 #include "cfg/cfg_ast.h"
+#include "net.h"
 #include "proto.h"
 
 #include <cstdint>
@@ -53,9 +54,12 @@ struct TlsDomainCfg {
     cfg::Loc loc;
 };
 
-enum class Parity { None, Even, Odd };
+enum class Parity { None, Even, Odd, Mark, Space };
 enum class FlowControl { None, RtsCts, XonXoff };
 enum class Framing { Raw, Line };
+// What a client is told besides the device's bytes: nothing, or ser2sock's
+// status lines ("!SER2SOCK Connected", SERIAL_CONNECTED / _DISCONNECTED).
+enum class Banner { None, Ser2sock };
 
 // Where a serial bridge meets the network (listen= and connect= of a serial
 // block): a stream for the device's clients, plain tcp or tls. Never udp and
@@ -93,6 +97,9 @@ struct SerialCfg {
     int max_clients = 16;
     int client_queue = 262144;          // bytes queued per client before it is dropped
     int connect_buffer = 65536;         // client mode: device bytes kept while the link is down
+    Banner banner = Banner::None;
+    bool rfc2217 = false;               // Telnet COM Port Control (RFC 2217) on every client
+    std::vector<Cidr> allow;            // sources that may connect; empty: any
     cfg::Loc loc;
 };
 

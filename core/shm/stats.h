@@ -66,6 +66,8 @@ enum class DiscardReason : uint8_t {
 enum class RefuseReason : uint8_t {
     TableFull,    // tcp_max_connections reached
     FdExhausted,  // accept() or socket() out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM)
+    NotAllowed,   // a serial block's allow= list does not hold the source
+    ClientLimit,  // a serial block's max_clients reached
     Count
 };
 

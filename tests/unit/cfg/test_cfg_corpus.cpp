@@ -416,7 +416,7 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     for (size_t i = 0; i < c.serials.size(); i++) {
         const auto& s = c.serials[i];
         std::string k = "serial[" + std::to_string(i) + "].";
-        static const char* const parity[] = {"none", "even", "odd"};
+        static const char* const parity[] = {"none", "even", "odd", "mark", "space"};
         static const char* const flow[] = {"none", "rtscts", "xonxoff"};
         static const char* const framing[] = {"raw", "line"};
         m[k + "device"] = s.device;
@@ -430,6 +430,9 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
         m[k + "init_string"] = s.init_string;
         m[k + "framing"] = framing[static_cast<int>(s.framing)];
         m[k + "max_clients"] = std::to_string(s.max_clients);
+        m[k + "banner"] = s.banner == ser::Banner::Ser2sock ? "ser2sock" : "none";
+        m[k + "rfc2217"] = yn(s.rfc2217);
+        m[k + "allow"] = join(s.allow, [](const ser::Cidr& x) { return x.str(); });
         m[k + "listens"] = std::to_string(s.listens.size());
         m[k + "connects"] = std::to_string(s.connects.size());
         for (size_t j = 0; j < s.listens.size(); j++)

@@ -64,6 +64,7 @@ class NetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(hostPortSplits);
     CPPUNIT_TEST(portsParse);
     CPPUNIT_TEST(wildcards);
+    CPPUNIT_TEST(cidrBlocks);
     CPPUNIT_TEST(localAddresses);
     CPPUNIT_TEST(namesResolveWithTheAskedPort);
     CPPUNIT_TEST(secondLookupIsCached);
@@ -73,6 +74,35 @@ class NetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
 public:
+    void cidrBlocks()
+    {
+        auto in = [](const char* block, const char* ip) {
+            auto c = Cidr::parse(block);
+            CPPUNIT_ASSERT_MESSAGE(block, c.has_value());
+            return c->contains(*SockAddr::from_numeric(ip, 1));
+        };
+        CPPUNIT_ASSERT(in("10.0.0.0/8", "10.255.1.2"));
+        CPPUNIT_ASSERT(!in("10.0.0.0/8", "11.0.0.1"));
+        CPPUNIT_ASSERT(in("192.168.1.7", "192.168.1.7"));
+        CPPUNIT_ASSERT(!in("192.168.1.7", "192.168.1.8"));
+        CPPUNIT_ASSERT(in("192.168.1.0/25", "192.168.1.127"));
+        CPPUNIT_ASSERT(!in("192.168.1.0/25", "192.168.1.128"));
+        CPPUNIT_ASSERT(in("0.0.0.0/0", "203.0.113.9"));
+        CPPUNIT_ASSERT(!in("0.0.0.0/0", "::1"));                  // an IPv4 block never holds IPv6
+        CPPUNIT_ASSERT(in("127.0.0.0/8", "::ffff:127.0.0.1"));    // ... but holds the mapped form
+        CPPUNIT_ASSERT(in("2001:db8::/32", "2001:db8:ffff::1"));
+        CPPUNIT_ASSERT(!in("2001:db8::/33", "2001:db8:8000::1"));
+        CPPUNIT_ASSERT(!in("::1", "127.0.0.1"));
+        CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.0/8"), Cidr::parse("10.1.2.3/8")->str());   // host bits cleared
+        std::string why;
+        CPPUNIT_ASSERT(!Cidr::parse("10.0.0.0/33", &why));
+        CPPUNIT_ASSERT(why.find("0..32") != std::string::npos);
+        CPPUNIT_ASSERT(!Cidr::parse("::/129"));
+        CPPUNIT_ASSERT(!Cidr::parse("10.0.0.0/"));
+        CPPUNIT_ASSERT(!Cidr::parse("10.0.0.0/8x"));
+        CPPUNIT_ASSERT(!Cidr::parse("example.com/8"));
+    }
+
     void numericForms()
     {
         auto a = SockAddr::from_numeric("[::1]", 5061);
