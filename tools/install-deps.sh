@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 python3-serial ser2net"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
@@ -30,10 +30,11 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
-# Kamailio is only a test peer: keep its package from starting a service that
-# would hold port 5060 (policy-rc.d tells invoke-rc.d not to start anything).
+# Kamailio and ser2net are only test and bench peers: keep their packages from
+# starting a service that would hold a port (policy-rc.d tells invoke-rc.d not
+# to start anything).
 policy=""
-case "$missing" in *kamailio*)
+case "$missing" in *kamailio*|*ser2net*)
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
         $SUDO chmod 755 /usr/sbin/policy-rc.d
