@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ser::serial {
@@ -64,8 +65,9 @@ public:
 
 class Bridge final : public LoopHost {
 public:
-    Bridge(Runtime& rt, const SerialCfg& cfg, const std::vector<int>& listen_fds, StatsSlot stats)
-        : cfg_(cfg), stats_(stats)
+    Bridge(Runtime& rt, const SerialCfg& cfg, const std::vector<int>& listen_fds, StatsSlot stats,
+           SerialStatus& status)
+        : cfg_(cfg), stats_(stats), status_(status)
     {
         if (cfg.framing == Framing::Line)
             framer_ = std::make_unique<LineFramer>();
@@ -117,7 +119,7 @@ public:
     {
         if (c.outgoing) {
             stats_.count(Stat::ConnsOpened);
-            return next_id_++;
+            return listed(c, next_id_++);
         }
         // allow= before anything else, TLS included: the loop has not
         // asked the transport to start a handshake yet.
@@ -135,10 +137,12 @@ public:
         }
         clients_++;
         stats_.count(Stat::ConnsAccepted);
-        return next_id_++;
+        return listed(c, next_id_++);
     }
     void established(StreamConn& c) override
     {
+        if (const TlsFacts* f = c.xprt->describe(c))
+            status_.set_tls(slot_of(c.id), f->version, f->cipher, f->peer_subject);
         if (Link* l = link_of(c.id)) {
             l->backoff = kRedialMinMs;
             LOG_NOTICE("serial %s: connected to %s:%u", cfg_.device.c_str(), l->cfg->host.c_str(), l->cfg->port);
@@ -148,23 +152,27 @@ public:
                          l->cfg->port);
             l->dropped = 0;
             if (!l->pending.empty())
-                loop_->send(c, l->pending);
+                send_to(c, l->pending);
             l->pending.clear();
             return;
         }
         LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
                  c.remote.str().c_str(), clients_);
         if (cfg_.banner == Banner::Ser2sock)
-            loop_->send(c, kSer2sockHello);
+            send_to(c, kSer2sockHello);
     }
     void frame(StreamConn& c, std::string_view f) override
     {
-        (void)c;
+        status_.peer_rx(slot_of(c.id), f.size());
         to_device(f);
     }
     void publish(StreamConn&) override {}
     void closed(StreamConn& c, CloseReason) override
     {
+        if (auto it = slots_.find(c.id); it != slots_.end()) {
+            status_.detach(it->second);
+            slots_.erase(it);
+        }
         if (Link* l = link_of(c.id)) {
             l->conn = 0;
             l->redial_at = now_ms() + l->backoff;
@@ -179,6 +187,26 @@ public:
     }
 
 private:
+    // Lists a peer in the shared status (a full table only leaves it unlisted).
+    uint32_t listed(const StreamConn& c, uint32_t id)
+    {
+        int slot = status_.attach(id, c.outgoing, c.remote.str(), wall_ms());
+        if (slot >= 0)
+            slots_[id] = slot;
+        return id;
+    }
+    int slot_of(uint32_t id) const
+    {
+        auto it = slots_.find(id);
+        return it == slots_.end() ? -1 : it->second;
+    }
+    // Sends to one peer and counts it there.
+    void send_to(StreamConn& c, std::string_view data)
+    {
+        status_.peer_tx(slot_of(c.id), data.size());
+        loop_->send(c, data);
+    }
+
     bool allowed(const SockAddr& a) const
     {
         if (cfg_.allow.empty())
@@ -196,7 +224,7 @@ private:
             return;
         loop_->for_each([&](StreamConn& c) {
             if (!c.outgoing && c.established)
-                loop_->send(c, line);
+                send_to(c, line);
         });
     }
 
@@ -229,6 +257,7 @@ private:
             size_t cut = l.pending.size() - max;
             l.pending.erase(0, cut);
             l.dropped += cut;
+            status_.link_dropped(cut);
         }
     }
 
@@ -245,6 +274,7 @@ private:
         }
         fd_ = fd;
         last_err_.clear();
+        status_.device_open(true, wall_ms());
         loop_->watch(fd_, [this] { from_device(); });
         LOG_NOTICE("serial %s: open (%d baud, %d data bits, %d stop bits)", cfg_.device.c_str(), cfg_.baudrate,
                    cfg_.databits, cfg_.stopbits);
@@ -261,6 +291,8 @@ private:
             loop_->unwatch(fd_);
         ::close(fd_);
         fd_ = -1;
+        status_.device_dropped(dev_out_.size());
+        status_.device_open(false, wall_ms());
         dev_out_.clear();
         if (!retry)
             return;
@@ -283,9 +315,10 @@ private:
                 std::string_view data(buf, static_cast<size_t>(n));
                 // A client that cannot keep up goes over its queue and is
                 // dropped by the loop: it never stalls the device or the others.
+                status_.device_rx(data.size());
                 loop_->for_each([&](StreamConn& c) {
                     if (c.established)
-                        loop_->send(c, data);
+                        send_to(c, data);
                 });
                 for (Link& l : links_) {
                     StreamConn* c = l.conn ? loop_->find(l.conn) : nullptr;
@@ -305,11 +338,14 @@ private:
 
     void to_device(std::string_view data)
     {
-        if (fd_ < 0)
-            return;   // counted as discarded: the device is not there
+        if (fd_ < 0) {
+            status_.device_dropped(data.size());   // the device is not there
+            return;
+        }
         if (dev_out_.size() + data.size() > kDeviceQueue) {
             LOG_WARN("serial %s: the device is not taking bytes (%zu queued): %zu dropped", cfg_.device.c_str(),
                      dev_out_.size(), data.size());
+            status_.device_dropped(data.size());
             return;
         }
         dev_out_.append(data);
@@ -321,6 +357,7 @@ private:
         while (fd_ >= 0 && !dev_out_.empty()) {
             ssize_t n = ::write(fd_, dev_out_.data(), dev_out_.size());
             if (n > 0) {
+                status_.device_tx(static_cast<uint64_t>(n));
                 dev_out_.erase(0, static_cast<size_t>(n));
                 continue;
             }
@@ -346,6 +383,8 @@ private:
 
     const SerialCfg& cfg_;
     StatsSlot stats_;
+    SerialStatus& status_;
+    std::unordered_map<uint32_t, int> slots_;   // conn id -> its slot in status_
     std::unique_ptr<Framer> framer_;
     std::unique_ptr<ConnLoop> loop_;
     int fd_ = -1;
@@ -377,6 +416,13 @@ std::string bind_serial_listeners(Runtime& rt)
             fds.push_back(fd);
         }
         rt.serial_listeners.push_back(std::move(fds));
+        uint32_t peers = static_cast<uint32_t>(s.max_clients) + static_cast<uint32_t>(s.connects.size());
+        SerialStatus* st = SerialStatus::create(*rt.shm, peers);
+        if (!st)
+            return "shared memory of " + std::to_string(rt.shm->size() >> 20) + " MB is too small for the status of serial " +
+                   s.device + " (max_clients=" + std::to_string(s.max_clients) + " needs " +
+                   std::to_string(SerialStatus::bytes_needed(peers) >> 10) + " KB more): raise shm_mem_size or -m";
+        rt.serial_status.push_back(st);
     }
     return {};
 }
@@ -384,7 +430,7 @@ std::string bind_serial_listeners(Runtime& rt)
 int run_bridge(ChildEnv& env)
 {
     const SerialCfg& cfg = env.rt.cfg->serials[env.index];
-    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], child_stats(env));
+    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], child_stats(env), *env.rt.serial_status[env.index]);
     return b.run(env.stop, env.hup);
 }
 
