@@ -24,7 +24,10 @@
 namespace ser::serial {
 namespace {
 
-constexpr size_t kDeviceQueue = 64 * 1024;    // bytes from clients waiting for the device
+// Bytes from clients waiting for the device. At this mark every client is
+// held (not read: TCP flow control stops it) until the device has taken half;
+// nothing a client sends is dropped while the device is there.
+constexpr size_t kDeviceQueue = 64 * 1024;
 constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
 constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 // ser2sock's status lines, byte for byte: its clients (AlarmDecoder, ...) match them.
@@ -143,6 +146,8 @@ public:
     {
         if (const TlsFacts* f = c.xprt->describe(c))
             status_.set_tls(slot_of(c.id), f->version, f->cipher, f->peer_subject);
+        if (held_)
+            loop_->hold(c, true);   // joins the others until the device drains
         if (Link* l = link_of(c.id)) {
             l->backoff = kRedialMinMs;
             LOG_NOTICE("serial %s: connected to %s:%u", cfg_.device.c_str(), l->cfg->host.c_str(), l->cfg->port);
@@ -176,6 +181,7 @@ public:
         if (Link* l = link_of(c.id)) {
             l->conn = 0;
             l->redial_at = now_ms() + l->backoff;
+            loop_->wake_at(l->redial_at);
             LOG_NOTICE("serial %s: link to %s:%u down; redialling in %lld ms", cfg_.device.c_str(),
                        l->cfg->host.c_str(), l->cfg->port, static_cast<long long>(l->backoff));
             l->backoff = std::min(l->backoff * 2, kRedialMaxMs);
@@ -245,6 +251,7 @@ private:
             return;
         }
         l.redial_at = now_ms() + l.backoff;
+        loop_->wake_at(l.redial_at);
         l.backoff = std::min(l.backoff * 2, kRedialMaxMs);
     }
 
@@ -270,12 +277,17 @@ private:
                 LOG_ERR("serial %s: %s; retrying every %d ms", cfg_.device.c_str(), err.c_str(), cfg_.reopen_delay);
             last_err_ = err;
             reopen_at_ = now_ms() + cfg_.reopen_delay;
+            loop_->wake_at(reopen_at_);
             return;
         }
         fd_ = fd;
+        absent_dropped_ = 0;
         last_err_.clear();
         status_.device_open(true, wall_ms());
-        loop_->watch(fd_, [this] { from_device(); });
+        loop_->watch(fd_, [this] {
+            from_device();
+            flush_device();
+        });
         LOG_NOTICE("serial %s: open (%d baud, %d data bits, %d stop bits)", cfg_.device.c_str(), cfg_.baudrate,
                    cfg_.databits, cfg_.stopbits);
         tell_clients(kSer2sockUp);
@@ -294,11 +306,16 @@ private:
         status_.device_dropped(dev_out_.size());
         status_.device_open(false, wall_ms());
         dev_out_.clear();
+        dev_writable_wait_ = false;
         if (!retry)
             return;
         reopen_at_ = now_ms() + cfg_.reopen_delay;
-        if (loop_)
+        if (loop_) {
+            loop_->wake_at(reopen_at_);
+            if (held_)
+                hold_clients(false);   // what they send now finds no device (and is counted)
             tell_clients(kSer2sockDown);
+        }
         if (!cfg_.keep_clients && loop_)
             loop_->for_each([&](StreamConn& c) {
                 if (!c.outgoing)
@@ -339,17 +356,18 @@ private:
     void to_device(std::string_view data)
     {
         if (fd_ < 0) {
-            status_.device_dropped(data.size());   // the device is not there
-            return;
-        }
-        if (dev_out_.size() + data.size() > kDeviceQueue) {
-            LOG_WARN("serial %s: the device is not taking bytes (%zu queued): %zu dropped", cfg_.device.c_str(),
-                     dev_out_.size(), data.size());
+            // The device is not there: said once per absence, counted always.
+            if (absent_dropped_ == 0)
+                LOG_WARN("serial %s: the device is away: bytes from clients are dropped until it is back",
+                         cfg_.device.c_str());
+            absent_dropped_ += data.size();
             status_.device_dropped(data.size());
             return;
         }
-        dev_out_.append(data);
+        dev_out_.append(data);   // a frame past the mark fits: clients are held at it
         flush_device();
+        if (fd_ >= 0 && !held_ && dev_out_.size() >= kDeviceQueue)
+            hold_clients(true);
     }
 
     void flush_device()
@@ -361,13 +379,33 @@ private:
                 dev_out_.erase(0, static_cast<size_t>(n));
                 continue;
             }
-            if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;   // the tick tries again
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                if (!dev_writable_wait_)
+                    loop_->watch_writable(fd_, true);
+                dev_writable_wait_ = true;
+                return;
+            }
             LOG_WARN("serial %s: write failed: %s; reopening in %d ms", cfg_.device.c_str(), std::strerror(errno),
                      cfg_.reopen_delay);
             close_device(true);
             return;
         }
+        if (fd_ >= 0 && dev_writable_wait_)
+            loop_->watch_writable(fd_, false);
+        dev_writable_wait_ = false;
+        if (held_ && dev_out_.size() <= kDeviceQueue / 2)
+            hold_clients(false);
+    }
+
+    // Holds (or releases) every peer that writes to the device.
+    void hold_clients(bool on)
+    {
+        held_ = on;
+        loop_->for_each([&](StreamConn& c) {
+            // A release may refill the queue and hold again: then stop releasing.
+            if (held_ == on)
+                loop_->hold(c, on);
+        });
     }
 
     void tick()
@@ -388,7 +426,10 @@ private:
     std::unique_ptr<Framer> framer_;
     std::unique_ptr<ConnLoop> loop_;
     int fd_ = -1;
-    std::string dev_out_;       // bytes for the device, bounded by kDeviceQueue
+    std::string dev_out_;       // bytes for the device, bounded by kDeviceQueue (+ one frame)
+    bool dev_writable_wait_ = false;   // the device's EPOLLOUT is armed
+    bool held_ = false;                // clients held until the device drains
+    uint64_t absent_dropped_ = 0;      // client bytes dropped during this absence
     std::string last_err_;      // said once until it changes
     int64_t reopen_at_ = 0;
     size_t clients_ = 0;
