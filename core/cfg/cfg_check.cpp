@@ -337,6 +337,10 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
         else if (!cfg.disable_tls)
             check_tls_material(cfg, opt, d);
     }
+    if (cfg.disable_tcp)
+        for (const auto& l : cfg.listens)
+            if (l.proto == Proto::Tcp)
+                d.warning(l.loc, "disable_tcp=yes: this TCP listener is not opened");
     if (cfg.disable_tls) {
         // SER's meaning for SIP: the TLS listeners are not opened; said, not silent.
         for (const auto& l : cfg.listens)
