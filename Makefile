@@ -14,11 +14,12 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
 endif
 
 CORE_SRC   := $(sort $(wildcard core/*.cpp core/*/*.cpp))
+CTL_SRC    := $(sort $(wildcard ctl/*.cpp))
 SERIAL_SRC := $(sort $(wildcard serial/*.cpp))
 TLS_SRC    := $(if $(filter 1,$(TLS)),$(sort $(wildcard tls/*.cpp)),$(wildcard tls/stub/*.cpp))
 GEN_SRC    := $(GEN)/cfg.tab.cc $(GEN)/cfg.lex.cc
 # main.cpp is the only file not linked into the unit-test binary.
-LIB_SRC    := $(filter-out core/proc/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(TLS_SRC)
+LIB_SRC    := $(filter-out core/proc/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(CTL_SRC) $(TLS_SRC)
 TEST_SRC   := $(sort $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp))
 ifneq ($(TLS),1)
   TEST_SRC := $(filter-out tests/unit/tls/%,$(TEST_SRC))

@@ -12,6 +12,7 @@ namespace ser::log {
 namespace {
 
 int g_level = 2;          // Notice
+std::atomic<int>* g_shared_level = nullptr;
 bool g_stderr = true;
 char g_role[32] = "main";
 
@@ -61,9 +62,29 @@ const char* level_name(Level l)
 void init(int debug_level, bool to_stderr, const char* facility)
 {
     g_level = debug_level;
+    if (g_shared_level)
+        g_shared_level->store(debug_level, std::memory_order_relaxed);
     g_stderr = to_stderr;
     if (!to_stderr)
         openlog("ser", LOG_PID | LOG_NDELAY, facility_of(facility));
+}
+
+void share_level(std::atomic<int>* shared)
+{
+    shared->store(g_level, std::memory_order_relaxed);
+    g_shared_level = shared;
+}
+
+void set_level(int debug_level)
+{
+    g_level = debug_level;
+    if (g_shared_level)
+        g_shared_level->store(debug_level, std::memory_order_relaxed);
+}
+
+int level()
+{
+    return g_shared_level ? g_shared_level->load(std::memory_order_relaxed) : g_level;
 }
 
 void set_role(const char* role)
@@ -73,7 +94,7 @@ void set_role(const char* role)
 
 bool enabled(Level l)
 {
-    return static_cast<int>(l) <= g_level;
+    return static_cast<int>(l) <= (g_shared_level ? g_shared_level->load(std::memory_order_relaxed) : g_level);
 }
 
 void write(Level l, const char* fmt, ...)

@@ -2,6 +2,7 @@
 // The one logger of ser: levels as in SER (debug= -3..4), to stderr (-E or
 // log_stderror) or syslog. Every line carries the process role and pid.
 
+#include <atomic>
 #include <cstdarg>
 
 namespace ser::log {
@@ -13,6 +14,11 @@ void init(int debug_level, bool to_stderr, const char* facility);
 // Role printed in each line, e.g. "main", "udp#1", "tcp#0"; set after fork.
 void set_role(const char* role);
 bool enabled(Level l);
+// From now on the level lives at `shared` (shared memory, placed before
+// fork): set_level in any process changes it for every process at once.
+void share_level(std::atomic<int>* shared);
+void set_level(int debug_level);
+int level();
 void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace ser::log

@@ -4,6 +4,7 @@
 
 #include "cfg/cfg_parse.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -281,6 +282,21 @@ std::optional<Loc> first_tls_use(const Config& cfg)
     return first;
 }
 
+// The control socket: remote control only when asked for, a group that exists.
+void check_ctl(const Config& cfg, Diags& d)
+{
+    const CtlCfg& c = cfg.ctl;
+    if (c.enabled && c.tcp && !c.allow_remote) {
+        static const Cidr v4 = *Cidr::parse("127.0.0.0/8"), v6 = *Cidr::parse("::1");
+        auto a = SockAddr::from_numeric(c.addr, c.port);
+        if (a && !v4.contains(*a) && !v6.contains(*a))
+            d.error(c.loc, "ctl_socket: " + c.addr + " is not a loopback address: anyone who reaches it controls "
+                           "ser; use 127.0.0.1 or ::1, or set ctl_allow_remote=yes");
+    }
+    if (!c.group.empty() && !getgrnam(c.group.c_str()))
+        d.error(c.loc.line ? c.loc : Loc{cfg.file, 1, 1}, "ctl_group: no group named \"" + c.group + "\"");
+}
+
 void default_listens(Config& cfg, Diags& d, const Loc& where)
 {
     // A config of serial blocks alone is a serial bridge, not a SIP server:
@@ -337,6 +353,7 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
         else if (!cfg.disable_tls)
             check_tls_material(cfg, opt, d);
     }
+    check_ctl(cfg, d);
     if (cfg.disable_tcp)
         for (const auto& l : cfg.listens)
             if (l.proto == Proto::Tcp)

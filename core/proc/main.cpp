@@ -3,6 +3,7 @@
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
 #include "proc/children.h"
+#include "proc/ctl_hook.h"
 #include "proc/serial_hook.h"
 #include "proc/options.h"
 #include "proc/proc_title.h"
@@ -60,5 +61,6 @@ int main(int argc, char** argv)
     ser::register_udp_receivers(roles);
     ser::register_tcp_workers(roles);
     ser::register_serial_bridges(roles);
+    ser::register_control_role(roles);
     return ser::run_server(res.config, *opt, roles);
 }

@@ -44,6 +44,7 @@ struct Child {
     int64_t started_ms = 0;
     int64_t restart_at_ms = 0;   // when dead: earliest restart
     int64_t backoff_ms = 100;
+    bool spawned_before = false; // a start after this is a restart (core.ps)
 };
 
 void set_signals()
@@ -83,6 +84,9 @@ bool spawn(Runtime& rt, Child& ch)
     }
     ch.pid = pid;
     ch.started_ms = now_ms();
+    if (rt.procs)
+        rt.procs->started(ch.stats_slot - 1, pid, wall_ms(), ch.spawned_before);
+    ch.spawned_before = true;
     return true;
 }
 
@@ -152,6 +156,8 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
             ch.backoff_ms = now - ch.started_ms < 10000 ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
             ch.restart_at_ms = now + ch.backoff_ms;
             ch.pid = 0;
+            if (rt.procs)
+                rt.procs->died(ch.stats_slot - 1);
             if (ch.role->on_died)
                 ch.role->on_died(rt, ch.index);
         }
@@ -213,6 +219,8 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
     raise_fd_limit(cfg);
     Runtime rt;
+    rt.run_user = opt.user.empty() ? cfg.user : opt.user;
+    rt.run_group = opt.group.empty() ? cfg.group : opt.group;
     std::string err = rt.setup(cfg, opt.shm_mb, roles);
     if (!err.empty()) {
         LOG_CRIT("%s", err.c_str());
@@ -237,8 +245,15 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
         for (size_t i = 0, n = r.count(rt); i < n; i++)
             kids.push_back(Child{&r, i, r.child_name(rt, i)});
     // Statistics slot 0 is main's; a child keeps its slot across restarts.
-    for (size_t k = 0; k < kids.size(); k++)
+    for (size_t k = 0; k < kids.size(); k++) {
         kids[k].stats_slot = static_cast<uint32_t>(k + 1);
+        if (rt.procs)
+            rt.procs->describe(static_cast<uint32_t>(k), kids[k].role->name, kids[k].name.tag, kids[k].name.detail);
+    }
+    if (rt.procs)
+        rt.procs->set_main(getpid(), wall_ms());
+    if (rt.log_level)
+        log::share_level(rt.log_level);   // log.level reaches every process
     for (auto& ch : kids)
         if (!spawn(rt, ch))
             g_stop = 1;

@@ -48,7 +48,7 @@ constexpr std::string_view kRefuseNames[] = {"table_full", "fd_exhausted", "not_
 constexpr std::string_view kCloseNames[] = {"peer", "read_error", "write_error", "refused", "idle",
                                             "msg_read_timeout", "first_msg_timeout", "send_timeout",
                                             "write_queue_full", "connect_failed", "connect_timeout",
-                                            "handshake_timeout", "too_large", "bad_frame", "shutdown"};
+                                            "handshake_timeout", "too_large", "bad_frame", "shutdown", "operator", "done"};
 constexpr std::string_view kTlsFailNames[] = {"protocol", "certificate", "peer_closed"};
 
 }  // namespace

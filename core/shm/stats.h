@@ -88,6 +88,8 @@ enum class CloseReason : uint8_t {
     TooLarge,         // a message over tcp_max_msg_size
     BadFrame,         // the framer could not cut the stream (not SIP)
     Shutdown,         // the process is stopping
+    Operator,         // conn.close on the control socket
+    Done,             // the host ended the exchange (an HTTP reply, a control error)
     Count
 };
 

@@ -14,5 +14,7 @@ void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
 namespace ser {
 
 std::string tls_register(const Config&, const std::vector<ListenAddr>&) { return {}; }
+std::vector<TlsDomainInfo> tls_domain_info(const Config&) { return {}; }
+std::string tls_library_version() { return {}; }
 
 }  // namespace ser
