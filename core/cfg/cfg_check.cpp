@@ -294,7 +294,7 @@ void check_ctl(const Config& cfg, Diags& d)
                            "ser; use 127.0.0.1 or ::1, or set ctl_allow_remote=yes");
     }
     if (!c.group.empty() && !getgrnam(c.group.c_str()))
-        d.error(c.loc.line ? c.loc : Loc{cfg.file, 1, 1}, "ctl_group: no group named \"" + c.group + "\"");
+        d.error(c.group_loc, "ctl_group: no group named \"" + c.group + "\"");
 }
 
 void default_listens(Config& cfg, Diags& d, const Loc& where)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <array>
 #include <optional>
 
@@ -358,6 +359,14 @@ void p_ctl_socket(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& 
     c.path = std::string(s);
 }
 
+void p_ctl_group(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_str(a, d)) {
+        t.cfg->ctl.group = *v;
+        t.cfg->ctl.group_loc = a.value.loc;
+    }
+}
+
 // ctl_mode=0660 (octal, as chmod takes it).
 void p_ctl_mode(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
@@ -370,8 +379,11 @@ void p_ctl_mode(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
                              got(a.value));
         return;
     }
-    if (m & 0002)
-        d.error(a.value.loc, "ctl_mode: " + s + " lets every local user control ser; use ctl_group to share it");
+    if (m & 0002) {
+        char shown[8];
+        std::snprintf(shown, sizeof shown, "%04o", static_cast<unsigned>(m));
+        d.error(a.value.loc, std::string("ctl_mode: ") + shown + " lets every local user control ser; use ctl_group to share it");
+    }
     t.cfg->ctl.mode = m;
 }
 
@@ -429,7 +441,7 @@ const Param kParams[] = {
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
     {"ctl_socket", G, p_ctl_socket},
     {"ctl_mode", G, p_ctl_mode},
-    {"ctl_group", G, p_str<&CtlCfg::group>},
+    {"ctl_group", G, p_ctl_group},
     {"ctl_allow_remote", G, p_bool<&CtlCfg::allow_remote>},
     {"ctl_max_clients", G, p_int<&CtlCfg::max_clients, 1, 1024>},
     {"ctl_timeout", G, p_seconds<&CtlCfg::timeout, 1, 3600>},

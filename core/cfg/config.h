@@ -115,6 +115,7 @@ struct CtlCfg {
     uint16_t port = 0;
     int mode = 0600;                // ctl_mode: the unix socket's permissions
     std::string group;              // ctl_group: its group ("" = ser's own)
+    cfg::Loc group_loc;
     bool allow_remote = false;      // ctl_allow_remote: tcp on a non-loopback address
     int max_clients = 8;            // ctl_max_clients
     int timeout = 5;                // ctl_timeout: seconds for a request to arrive whole
