@@ -80,18 +80,11 @@ CFG
 SER_PID=$!
 bg_start devread cat "$T/peer"    # what the good link's device receives: $T/devread.log
 
-# BUG (found by this test, not fixed here): the first assertion below fails
-# with the bridge as it is. An outgoing TLS connection starts its handshake
-# only when there is something to write: tls_tcpconn_init (tls/tls_server.cpp)
-# sets the connect state but leaves want_write false, so ConnLoop::on_connected's
-# flush (core/io/conn_loop.cpp) finds an empty queue and no pending TLS write and
-# sends nothing. A SIP worker always has a message queued when it connects; the
-# bridge has none (device bytes wait in Link::pending until established(), which
-# never comes), so ser and s_server wait for each other over an open TCP
-# connection until tls_handshake_timeout. With the ClientHello sent at once
-# (e.g. want_write = true for an outgoing TlsConn) the whole test passes.
+# The bridge has nothing queued when its link connects (device bytes wait
+# until established()): the TLS client must send its ClientHello by itself.
+# Before that fix, ser and s_server waited for each other until the handshake timeout.
 log_wait "$T/ser.log" "serial $T/dev: connected to 127.0.0.1:$PS" 1 10 ||
-    fail "BUG: ser did not connect to s_server: over connect=tls: the bridge never sends its ClientHello (see the comment above)"
+    fail "ser did not connect to s_server (no ClientHello sent?)"
 printf 'device-line-1\n' >"$T/peer"
 log_wait "$T/srv1.log" device-line-1 1 5 || fail "the device's bytes did not reach s_server: $(tail -n 5 "$T/srv1.log")"
 printf 'server-line-1\n' >&7
