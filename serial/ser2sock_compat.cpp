@@ -208,8 +208,7 @@ public:
             b.item("baudrate", v_int(*baud, bs.loc));
         }
         bool tls = flag("encrypted");
-        if (!listen(b, tls))
-            return false;
+        listen(b, tls);
         if (const Setting* keep = s_.get("preserve_connections"))
             b.item("keep_clients", v_int(flag("preserve_connections"), keep->loc));
         if (auto ms = number("device_open_delay"))
@@ -252,8 +251,9 @@ private:
         return *n != 0;
     }
 
-    // listen=tcp:BIND:PORT or tls:BIND:PORT, defaults 0.0.0.0 and 10000.
-    bool listen(AstBuilder& b, bool tls)
+    // listen=tcp:BIND:PORT or tls:BIND:PORT, defaults 0.0.0.0 and 10000;
+    // none when the port or address is bad (the error is said).
+    void listen(AstBuilder& b, bool tls)
     {
         const Setting* ip = s_.get("bind_ip");
         const Setting* port = s_.get("port");
@@ -262,7 +262,7 @@ private:
         if (port) {
             auto n = number("port");
             if (!n)
-                return false;
+                return;
             pn = *n;
         }
         Value addr = v_text(Value::Kind::Ip4, "0.0.0.0", ip ? ip->loc : kDefault);
@@ -275,7 +275,7 @@ private:
             else {
                 d_.error(ip->loc, subject(*ip) + "\"" + ip->value + "\" is not an IP address (ser2sock binds to a "
                                               "numeric address, as 127.0.0.1)");
-                return false;
+                return;
             }
         }
         Value v = v_text(Value::Kind::Colon, "", ploc);
@@ -285,7 +285,6 @@ private:
         v.parts.push_back(v_int(pn, ploc));
         v.text = v.parts[0].text + ":" + addr.text + ":" + std::to_string(pn);
         b.item("listen", std::move(v));
-        return true;
     }
 
     // ser2sock's status lines unless raw_device_mode; -t only with them, as in ser2sock.
@@ -476,6 +475,11 @@ bool parse_args(const std::vector<std::string>& args, Settings& s, std::string& 
         }
         char f = a[1];
         const Key* k = key_of_flag(f);
+        if (!k && std::strchr("DEfg", f) == nullptr) {
+            err = "unknown option " + a + " (ser2sock's are -p -s -i -b -d -0 -t -g -c -w -e -f -P -h; "
+                                          "ser adds -D and -E)";
+            return false;
+        }
         bool takes_value = f == 'f' || f == 'g' || (k && k->kind != Kind::Bool);
         if (!takes_value && a.size() > 2) {
             // ser2sock looked at the letter after '-' only: -dc was -d.
@@ -507,11 +511,6 @@ bool parse_args(const std::vector<std::string>& args, Settings& s, std::string& 
             continue;
         }
         default: break;
-        }
-        if (!k) {
-            err = "unknown option " + a + " (ser2sock's are -p -s -i -b -d -0 -t -g -c -w -e -f -P -h; "
-                                          "ser adds -D and -E)";
-            return false;
         }
         std::string origin = "-" + std::string(1, f) + (takes_value ? " " + v : "");
         s.keys[std::string(k->name)] = Setting{takes_value ? v : "1", Loc{"command line: " + origin, 0, 0}, origin};
