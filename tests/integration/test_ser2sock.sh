@@ -9,7 +9,8 @@
 #     certificate of ca_certificate gets the banner and the device, both ways;
 #     one with another CA's certificate, or none, is refused;
 #   - ser --ser2sock -0 -d -P: raw mode (no status lines), daemonized, pid file;
-#   - a missing -f file or TLS file stops ser with the file named.
+#   - a missing -f file or TLS file stops ser with the file named;
+#   - etc/ser2sock.conf runs as its header says.
 # The TLS part needs SER_TLS=1 and openssl; the rest runs in any build.
 if [ "${SER_TLS:-0}" = 1 ] && command -v openssl >/dev/null; then
     . "$(dirname "$0")/tls_lib.sh"
@@ -172,6 +173,20 @@ CONF
     echo "$out" | grep -q "^$T/bad.conf:13:1: error: ssl_key: .*no-such.key\" cannot be read" ||
         fail "the missing ssl_key was not reported at its line: $out"
     ok "a missing TLS file is an error naming the conf line"
+
+    # etc/ser2sock.conf runs as its comment says (its certificates under etc/certs).
+    P4=$(free_port)
+    mkdir -p "$T/ex/etc" && ln -s "$CERTS" "$T/ex/etc/certs"
+    sed -e "s|/tmp/ser-tty|$T/dev|" -e "s|^port = 10000|port = $P4|" "$SER_TOP/etc/ser2sock.conf" >"$T/ex/ser2sock.conf"
+    (cd "$T/ex" && exec "$SER_BIN" --ser2sock -D -E -f "$T/ex/ser2sock.conf") >"$T/ex.log" 2>&1 &
+    SER_PID=$!
+    wait_port tcp "$P4" 10 || { cat "$T/ex.log"; fail "etc/ser2sock.conf does not listen"; }
+    grep -q 'warning\|error' "$T/ex.log" && fail "etc/ser2sock.conf draws warnings: $(cat "$T/ex.log")"
+    tls_open example 7 -connect "127.0.0.1:$P4" -CAfile "$CERTS/ca.pem" -cert "$CERTS/alice.pem" -key "$CERTS/alice.key"
+    tls_wait example 'SERIAL_CONNECTED' 5 || fail "etc/ser2sock.conf: no banner over TLS: $(tail -n 5 "$T/example.out")"
+    tls_close example 7
+    stop_ser
+    ok "etc/ser2sock.conf: mutual TLS and the banner, no warnings"
 else
     echo "skip: ser --ser2sock -e (needs SER_TLS=1 and openssl)"
 fi
