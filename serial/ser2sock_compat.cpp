@@ -196,7 +196,7 @@ public:
                          " (ser --ser2sock -h lists the options)");
             return false;
         }
-        // ser2sock logs each client and device event; -g 2 and 3 add the device's bytes.
+        // ser2sock logged each client and device event at any -g; ser's info level does.
         b.global("debug", v_int(s_.debug_level >= 2 ? 4 : 3, kDefault));
         b.global("log_facility", v_text(Value::Kind::Ident, "LOG_USER", kDefault));   // ser2sock's syslog facility
         b.serial(dev->value, dev->loc);

@@ -418,6 +418,10 @@ public:
                           "ssl_certificate = certs/server.pem\n"
                           "ssl_key = /etc/ser2sock/certs/server.key\n");
         auto l = run({"-e", "-p", "10004"}, p);
+        if (!cfg::tls_compiled_in()) {   // -e is the checker's TLS: refused in a build without it
+            CPPUNIT_ASSERT_MESSAGE(all(l), find(l, Level::Error, "built without it") != nullptr);
+            return;
+        }
         const SerialCfg& s = the_serial(l);
         CPPUNIT_ASSERT(s.listens[0].tls);
         CPPUNIT_ASSERT_EQUAL(uint16_t{10004}, s.listens[0].port);
