@@ -34,6 +34,10 @@ constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 constexpr std::string_view kSer2sockHello = "!SER2SOCK Connected\r\n";
 constexpr std::string_view kSer2sockUp = "!SER2SOCK SERIAL_CONNECTED\r\n";
 constexpr std::string_view kSer2sockDown = "!SER2SOCK SERIAL_DISCONNECTED\r\n";
+// The device went away: ser2sock first ends a device line it may have cut short.
+constexpr std::string_view kSer2sockLost = "\r\n!SER2SOCK SERIAL_DISCONNECTED\r\n";
+// ser2sock -t: "!", telnet IAC DO LINEMODE, CRLF, before the banner.
+constexpr std::string_view kTerminalInit = "!\377\375\042\r\n";
 
 // One connect= of the block: the link we dial and keep up.
 struct Link {
@@ -163,8 +167,12 @@ public:
         }
         LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
                  c.remote.str().c_str(), clients_);
-        if (cfg_.banner == Banner::Ser2sock)
+        if (cfg_.terminal_init)
+            send_to(c, kTerminalInit);
+        if (cfg_.banner == Banner::Ser2sock) {   // as ser2sock: the hello, then where the device stands
             send_to(c, kSer2sockHello);
+            send_to(c, fd_ >= 0 ? kSer2sockUp : kSer2sockDown);
+        }
     }
     void frame(StreamConn& c, std::string_view f) override
     {
@@ -314,7 +322,7 @@ private:
             loop_->wake_at(reopen_at_);
             if (held_)
                 hold_clients(false);   // what they send now finds no device (and is counted)
-            tell_clients(kSer2sockDown);
+            tell_clients(kSer2sockLost);
         }
         if (!cfg_.keep_clients && loop_)
             loop_->for_each([&](StreamConn& c) {
