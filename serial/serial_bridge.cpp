@@ -7,6 +7,8 @@
 #include "log.h"
 #include "proc/role.h"
 #include "proc/runtime.h"
+#include "serial/device_port.h"
+#include "serial/rfc2217.h"
 #include "serial/serial_device.h"
 #include "shm/stats.h"
 
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ser::serial {
@@ -30,6 +33,9 @@ constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 constexpr std::string_view kSer2sockHello = "!SER2SOCK Connected\r\n";
 constexpr std::string_view kSer2sockUp = "!SER2SOCK SERIAL_CONNECTED\r\n";
 constexpr std::string_view kSer2sockDown = "!SER2SOCK SERIAL_DISCONNECTED\r\n";
+#ifndef SER_VERSION
+#define SER_VERSION "dev"
+#endif
 
 // One connect= of the block: the link we dial and keep up.
 struct Link {
@@ -154,13 +160,25 @@ public:
         }
         LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
                  c.remote.str().c_str(), clients_);
+        if (cfg_.rfc2217)
+            start_telnet(c);
         if (cfg_.banner == Banner::Ser2sock)
             loop_->send(c, kSer2sockHello);
     }
     void frame(StreamConn& c, std::string_view f) override
     {
-        (void)c;
-        to_device(f);
+        auto t = telnet_.find(c.id);
+        if (t == telnet_.end()) {
+            to_device(f);
+            return;
+        }
+        Rfc2217Session::Out out;
+        t->second->input(f, out);
+        if (!out.device.empty())
+            to_device(out.device);
+        if (!out.reply.empty())
+            loop_->send(c, out.reply);
+        line_changed_ = line_changed_ || t->second->changed_line();
     }
     void publish(StreamConn&) override {}
     void closed(StreamConn& c, CloseReason) override
@@ -174,6 +192,7 @@ public:
             return;
         }
         clients_--;
+        end_telnet(c.id);
         LOG_INFO("serial %s: client %u from %s gone (%zu left)", cfg_.device.c_str(), c.id, c.remote.str().c_str(),
                  clients_);
     }
@@ -285,7 +304,7 @@ private:
                 // dropped by the loop: it never stalls the device or the others.
                 loop_->for_each([&](StreamConn& c) {
                     if (c.established)
-                        loop_->send(c, data);
+                        to_client(c, data);
                 });
                 for (Link& l : links_) {
                     StreamConn* c = l.conn ? loop_->find(l.conn) : nullptr;
@@ -342,6 +361,60 @@ private:
         for (Link& l : links_)
             if (!l.conn && now >= l.redial_at)
                 dial(l);
+        if (!telnet_.empty() && fd_ >= 0)
+            notify_lines();
+    }
+
+    // rfc2217=yes: the client's session, and our side of the negotiation.
+    void start_telnet(StreamConn& c)
+    {
+        std::string name = "serial " + cfg_.device + " client " + std::to_string(c.id);
+        auto s = std::make_unique<Rfc2217Session>(port_, std::move(name), "ser " SER_VERSION " " + cfg_.device,
+                                                  static_cast<size_t>(cfg_.client_queue));
+        loop_->send(c, s->greeting());
+        telnet_[c.id] = std::move(s);
+    }
+
+    // The last RFC 2217 client gone: the block's line settings come back.
+    void end_telnet(uint32_t id)
+    {
+        if (!telnet_.erase(id) || !telnet_.empty() || !line_changed_)
+            return;
+        line_changed_ = false;
+        std::string err;
+        if (fd_ >= 0 && !set_line(fd_, settings_of(cfg_), err))
+            LOG_WARN("serial %s: restoring the configured line: %s", cfg_.device.c_str(), err.c_str());
+        else if (fd_ >= 0)
+            LOG_INFO("serial %s: no RFC 2217 client left: line back to %d baud as configured", cfg_.device.c_str(),
+                     cfg_.baudrate);
+    }
+
+    // Device bytes for one connection: as they are, or through its RFC 2217 session.
+    void to_client(StreamConn& c, std::string_view data)
+    {
+        auto t = telnet_.find(c.id);
+        if (t == telnet_.end()) {
+            loop_->send(c, data);
+            return;
+        }
+        std::string esc;
+        if (!t->second->to_client(data, esc))
+            loop_->close(c, CloseReason::WriteQueueFull, "suspended the flow (RFC 2217) past client_queue=%d",
+                         cfg_.client_queue);
+        else if (!esc.empty())
+            loop_->send(c, esc);
+    }
+
+    // Modem line and line state changes, told to each client under its masks.
+    void notify_lines()
+    {
+        uint8_t modem = port_.modem_lines(), line = port_.line_state();
+        for (auto& [id, s] : telnet_) {
+            std::string n = s->poll(modem, line);
+            StreamConn* c = n.empty() ? nullptr : loop_->find(id);
+            if (c)
+                loop_->send(*c, n);
+        }
     }
 
     const SerialCfg& cfg_;
@@ -355,6 +428,9 @@ private:
     size_t clients_ = 0;
     uint32_t next_id_ = 1;
     std::vector<Link> links_;
+    DevicePort port_{cfg_.device, fd_, dev_out_, [this](std::string_view d) { to_device(d); }};
+    std::unordered_map<uint32_t, std::unique_ptr<Rfc2217Session>> telnet_;   // rfc2217=yes: by conn id
+    bool line_changed_ = false;   // an RFC 2217 client changed the line
 };
 
 std::string bind_serial_listeners(Runtime& rt)
