@@ -268,11 +268,8 @@ void Rfc2217Session::command(uint8_t cmd, std::string_view value, Out& out)
         uint32_t baud = 0;
         for (int k = 0; k < 4; k++)
             baud = (baud << 8) | static_cast<uint8_t>(value[k]);
-        if (baud != 0 && port_.line(s) && s.baud != baud) {
-            s.baud = baud;
-            port_.set_line(s);
-            changed_line_ = true;
-        }
+        if (baud != 0 && port_.line(s))
+            change(s, s.baud, baud);
         reply_line(cmd, out);
         return;
     }
@@ -281,9 +278,7 @@ void Rfc2217Session::command(uint8_t cmd, std::string_view value, Out& out)
             return;
         if (v != 0 && port_.line(s)) {
             if (v >= 5 && v <= 8) {
-                s.databits = v;
-                port_.set_line(s);
-                changed_line_ = true;
+                change(s, s.databits, static_cast<int>(v));
             } else {
                 LOG_DBG("%s: SET-DATASIZE %u: not a data size", name_.c_str(), v);
             }
@@ -294,9 +289,9 @@ void Rfc2217Session::command(uint8_t cmd, std::string_view value, Out& out)
         if (!byte(v))
             return;
         if (v != 0 && port_.line(s)) {
-            if (parity_of(v, s.parity)) {
-                port_.set_line(s);
-                changed_line_ = true;
+            Parity p;
+            if (parity_of(v, p)) {
+                change(s, s.parity, p);
             } else {
                 LOG_DBG("%s: SET-PARITY %u: not a parity", name_.c_str(), v);
             }
@@ -308,9 +303,7 @@ void Rfc2217Session::command(uint8_t cmd, std::string_view value, Out& out)
             return;
         if (v != 0 && port_.line(s)) {
             if (v == 1 || v == 2) {
-                s.stopbits = v;
-                port_.set_line(s);
-                changed_line_ = true;
+                change(s, s.stopbits, static_cast<int>(v));
             } else {
                 LOG_DBG("%s: SET-STOPSIZE %u: only 1 and 2 stop bits can be set", name_.c_str(), v);
             }
@@ -368,13 +361,7 @@ void Rfc2217Session::command(uint8_t cmd, std::string_view value, Out& out)
 void Rfc2217Session::set_control(uint8_t v, Out& out)
 {
     LineSettings s;
-    auto set_flow = [&](FlowControl f) {
-        if (s.flow != f) {
-            s.flow = f;
-            port_.set_line(s);
-            changed_line_ = true;
-        }
-    };
+    auto set_flow = [&](FlowControl f) { change(s, s.flow, f); };
     auto signal = [&](ComPort::Signal sig, bool set, bool on, uint8_t on_code, uint8_t off_code) {
         reply(static_cast<uint8_t>(ComCmd::SetControl), port_.signal(sig, set, on) ? on_code : off_code, out);
     };

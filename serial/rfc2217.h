@@ -119,6 +119,19 @@ private:
     void reply(uint8_t cmd, std::string_view value, Out& out);
     void reply(uint8_t cmd, uint8_t value, Out& out);
     void reply_line(uint8_t cmd, Out& out);
+    // Sets one field of `s` (the line as read back) and applies it, only when
+    // it differs: the read-back may lack what the device dropped (a pty
+    // keeps PARODD but clears PARENB), and rewriting an unchanged field
+    // would undo what an earlier command left there.
+    template <typename T>
+    void change(LineSettings& s, T& field, T value)
+    {
+        if (field == value)
+            return;
+        field = value;
+        port_.set_line(s);
+        changed_line_ = true;
+    }
     void resume(Out& out);
     std::string modem_notify(uint8_t value);
 

@@ -252,9 +252,15 @@ public:
             CPPUNIT_ASSERT_EQUAL(sb(103, {code}), feed(sb(3, {code})).reply);
             CPPUNIT_ASSERT(port_.ls.parity == want[code - 1]);
         }
+        port_.log.clear();
         CPPUNIT_ASSERT_EQUAL(sb(103, {5}), feed(sb(3, {0})).reply);
         CPPUNIT_ASSERT_EQUAL(sb(103, {5}), feed(sb(3, {6})).reply);
         CPPUNIT_ASSERT(port_.ls.parity == Parity::Space);
+        // What the device already has is not written again (pyserial sends
+        // all four settings at every change).
+        CPPUNIT_ASSERT_EQUAL(sb(103, {5}), feed(sb(3, {5})).reply);
+        CPPUNIT_ASSERT_EQUAL(sb(102, {8}), feed(sb(2, {8})).reply);
+        CPPUNIT_ASSERT(port_.log.empty());
     }
 
     void stopSize()
