@@ -26,7 +26,10 @@
 namespace ser::serial {
 namespace {
 
-constexpr size_t kDeviceQueue = 64 * 1024;    // bytes from clients waiting for the device
+// Bytes from clients waiting for the device. At this mark every client is
+// held (not read: TCP flow control stops it) until the device has taken half;
+// nothing a client sends is dropped while the device is there.
+constexpr size_t kDeviceQueue = 64 * 1024;
 constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
 constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 // ser2sock's status lines, byte for byte: its clients (AlarmDecoder, ...) match them.
@@ -70,8 +73,9 @@ public:
 
 class Bridge final : public LoopHost {
 public:
-    Bridge(Runtime& rt, const SerialCfg& cfg, const std::vector<int>& listen_fds, StatsSlot stats)
-        : cfg_(cfg), stats_(stats)
+    Bridge(Runtime& rt, const SerialCfg& cfg, const std::vector<int>& listen_fds, StatsSlot stats,
+           SerialStatus& status)
+        : cfg_(cfg), stats_(stats), status_(status)
     {
         if (cfg.framing == Framing::Line)
             framer_ = std::make_unique<LineFramer>();
@@ -123,7 +127,7 @@ public:
     {
         if (c.outgoing) {
             stats_.count(Stat::ConnsOpened);
-            return next_id_++;
+            return listed(c, next_id_++);
         }
         // allow= before anything else, TLS included: the loop has not
         // asked the transport to start a handshake yet.
@@ -141,10 +145,14 @@ public:
         }
         clients_++;
         stats_.count(Stat::ConnsAccepted);
-        return next_id_++;
+        return listed(c, next_id_++);
     }
     void established(StreamConn& c) override
     {
+        if (const TlsFacts* f = c.xprt->describe(c))
+            status_.set_tls(slot_of(c.id), f->version, f->cipher, f->peer_subject);
+        if (held_)
+            loop_->hold(c, true);   // joins the others until the device drains
         if (Link* l = link_of(c.id)) {
             l->backoff = kRedialMinMs;
             LOG_NOTICE("serial %s: connected to %s:%u", cfg_.device.c_str(), l->cfg->host.c_str(), l->cfg->port);
@@ -154,7 +162,7 @@ public:
                          l->cfg->port);
             l->dropped = 0;
             if (!l->pending.empty())
-                loop_->send(c, l->pending);
+                send_to(c, l->pending);
             l->pending.clear();
             return;
         }
@@ -163,10 +171,11 @@ public:
         if (cfg_.rfc2217)
             start_telnet(c);
         if (cfg_.banner == Banner::Ser2sock)
-            loop_->send(c, kSer2sockHello);
+            send_to(c, kSer2sockHello);
     }
     void frame(StreamConn& c, std::string_view f) override
     {
+        status_.peer_rx(slot_of(c.id), f.size());
         auto t = telnet_.find(c.id);
         if (t == telnet_.end()) {
             to_device(f);
@@ -177,15 +186,20 @@ public:
         if (!out.device.empty())
             to_device(out.device);
         if (!out.reply.empty())
-            loop_->send(c, out.reply);
+            send_to(c, out.reply);
         line_changed_ = line_changed_ || t->second->changed_line();
     }
     void publish(StreamConn&) override {}
     void closed(StreamConn& c, CloseReason) override
     {
+        if (auto it = slots_.find(c.id); it != slots_.end()) {
+            status_.detach(it->second);
+            slots_.erase(it);
+        }
         if (Link* l = link_of(c.id)) {
             l->conn = 0;
             l->redial_at = now_ms() + l->backoff;
+            loop_->wake_at(l->redial_at);
             LOG_NOTICE("serial %s: link to %s:%u down; redialling in %lld ms", cfg_.device.c_str(),
                        l->cfg->host.c_str(), l->cfg->port, static_cast<long long>(l->backoff));
             l->backoff = std::min(l->backoff * 2, kRedialMaxMs);
@@ -198,6 +212,26 @@ public:
     }
 
 private:
+    // Lists a peer in the shared status (a full table only leaves it unlisted).
+    uint32_t listed(const StreamConn& c, uint32_t id)
+    {
+        int slot = status_.attach(id, c.outgoing, c.remote.str(), wall_ms());
+        if (slot >= 0)
+            slots_[id] = slot;
+        return id;
+    }
+    int slot_of(uint32_t id) const
+    {
+        auto it = slots_.find(id);
+        return it == slots_.end() ? -1 : it->second;
+    }
+    // Sends to one peer and counts it there.
+    void send_to(StreamConn& c, std::string_view data)
+    {
+        status_.peer_tx(slot_of(c.id), data.size());
+        loop_->send(c, data);
+    }
+
     bool allowed(const SockAddr& a) const
     {
         if (cfg_.allow.empty())
@@ -215,7 +249,7 @@ private:
             return;
         loop_->for_each([&](StreamConn& c) {
             if (!c.outgoing && c.established)
-                loop_->send(c, line);
+                send_to(c, line);
         });
     }
 
@@ -236,6 +270,7 @@ private:
             return;
         }
         l.redial_at = now_ms() + l.backoff;
+        loop_->wake_at(l.redial_at);
         l.backoff = std::min(l.backoff * 2, kRedialMaxMs);
     }
 
@@ -248,6 +283,7 @@ private:
             size_t cut = l.pending.size() - max;
             l.pending.erase(0, cut);
             l.dropped += cut;
+            status_.link_dropped(cut);
         }
     }
 
@@ -260,11 +296,17 @@ private:
                 LOG_ERR("serial %s: %s; retrying every %d ms", cfg_.device.c_str(), err.c_str(), cfg_.reopen_delay);
             last_err_ = err;
             reopen_at_ = now_ms() + cfg_.reopen_delay;
+            loop_->wake_at(reopen_at_);
             return;
         }
         fd_ = fd;
+        absent_dropped_ = 0;
         last_err_.clear();
-        loop_->watch(fd_, [this] { from_device(); });
+        status_.device_open(true, wall_ms());
+        loop_->watch(fd_, [this] {
+            from_device();
+            flush_device();
+        });
         LOG_NOTICE("serial %s: open (%d baud, %d data bits, %d stop bits)", cfg_.device.c_str(), cfg_.baudrate,
                    cfg_.databits, cfg_.stopbits);
         tell_clients(kSer2sockUp);
@@ -280,12 +322,19 @@ private:
             loop_->unwatch(fd_);
         ::close(fd_);
         fd_ = -1;
+        status_.device_dropped(dev_out_.size());
+        status_.device_open(false, wall_ms());
         dev_out_.clear();
+        dev_writable_wait_ = false;
         if (!retry)
             return;
         reopen_at_ = now_ms() + cfg_.reopen_delay;
-        if (loop_)
+        if (loop_) {
+            loop_->wake_at(reopen_at_);
+            if (held_)
+                hold_clients(false);   // what they send now finds no device (and is counted)
             tell_clients(kSer2sockDown);
+        }
         if (!cfg_.keep_clients && loop_)
             loop_->for_each([&](StreamConn& c) {
                 if (!c.outgoing)
@@ -302,6 +351,7 @@ private:
                 std::string_view data(buf, static_cast<size_t>(n));
                 // A client that cannot keep up goes over its queue and is
                 // dropped by the loop: it never stalls the device or the others.
+                status_.device_rx(data.size());
                 loop_->for_each([&](StreamConn& c) {
                     if (c.established)
                         to_client(c, data);
@@ -324,15 +374,19 @@ private:
 
     void to_device(std::string_view data)
     {
-        if (fd_ < 0)
-            return;   // counted as discarded: the device is not there
-        if (dev_out_.size() + data.size() > kDeviceQueue) {
-            LOG_WARN("serial %s: the device is not taking bytes (%zu queued): %zu dropped", cfg_.device.c_str(),
-                     dev_out_.size(), data.size());
+        if (fd_ < 0) {
+            // The device is not there: said once per absence, counted always.
+            if (absent_dropped_ == 0)
+                LOG_WARN("serial %s: the device is away: bytes from clients are dropped until it is back",
+                         cfg_.device.c_str());
+            absent_dropped_ += data.size();
+            status_.device_dropped(data.size());
             return;
         }
-        dev_out_.append(data);
+        dev_out_.append(data);   // a frame past the mark fits: clients are held at it
         flush_device();
+        if (fd_ >= 0 && !held_ && dev_out_.size() >= kDeviceQueue)
+            hold_clients(true);
     }
 
     void flush_device()
@@ -340,16 +394,37 @@ private:
         while (fd_ >= 0 && !dev_out_.empty()) {
             ssize_t n = ::write(fd_, dev_out_.data(), dev_out_.size());
             if (n > 0) {
+                status_.device_tx(static_cast<uint64_t>(n));
                 dev_out_.erase(0, static_cast<size_t>(n));
                 continue;
             }
-            if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;   // the tick tries again
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                if (!dev_writable_wait_)
+                    loop_->watch_writable(fd_, true);
+                dev_writable_wait_ = true;
+                return;
+            }
             LOG_WARN("serial %s: write failed: %s; reopening in %d ms", cfg_.device.c_str(), std::strerror(errno),
                      cfg_.reopen_delay);
             close_device(true);
             return;
         }
+        if (fd_ >= 0 && dev_writable_wait_)
+            loop_->watch_writable(fd_, false);
+        dev_writable_wait_ = false;
+        if (held_ && dev_out_.size() <= kDeviceQueue / 2)
+            hold_clients(false);
+    }
+
+    // Holds (or releases) every peer that writes to the device.
+    void hold_clients(bool on)
+    {
+        held_ = on;
+        loop_->for_each([&](StreamConn& c) {
+            // A release may refill the queue and hold again: then stop releasing.
+            if (held_ == on)
+                loop_->hold(c, on);
+        });
     }
 
     void tick()
@@ -371,7 +446,7 @@ private:
         std::string name = "serial " + cfg_.device + " client " + std::to_string(c.id);
         auto s = std::make_unique<Rfc2217Session>(port_, std::move(name), "ser " SER_VERSION " " + cfg_.device,
                                                   static_cast<size_t>(cfg_.client_queue));
-        loop_->send(c, s->greeting());
+        send_to(c, s->greeting());
         telnet_[c.id] = std::move(s);
     }
 
@@ -394,7 +469,7 @@ private:
     {
         auto t = telnet_.find(c.id);
         if (t == telnet_.end()) {
-            loop_->send(c, data);
+            send_to(c, data);
             return;
         }
         std::string esc;
@@ -402,7 +477,7 @@ private:
             loop_->close(c, CloseReason::WriteQueueFull, "suspended the flow (RFC 2217) past client_queue=%d",
                          cfg_.client_queue);
         else if (!esc.empty())
-            loop_->send(c, esc);
+            send_to(c, esc);
     }
 
     // Modem line and line state changes, told to each client under its masks.
@@ -413,16 +488,21 @@ private:
             std::string n = s->poll(modem, line);
             StreamConn* c = n.empty() ? nullptr : loop_->find(id);
             if (c)
-                loop_->send(*c, n);
+                send_to(*c, n);
         }
     }
 
     const SerialCfg& cfg_;
     StatsSlot stats_;
+    SerialStatus& status_;
+    std::unordered_map<uint32_t, int> slots_;   // conn id -> its slot in status_
     std::unique_ptr<Framer> framer_;
     std::unique_ptr<ConnLoop> loop_;
     int fd_ = -1;
-    std::string dev_out_;       // bytes for the device, bounded by kDeviceQueue
+    std::string dev_out_;       // bytes for the device, bounded by kDeviceQueue (+ one frame)
+    bool dev_writable_wait_ = false;   // the device's EPOLLOUT is armed
+    bool held_ = false;                // clients held until the device drains
+    uint64_t absent_dropped_ = 0;      // client bytes dropped during this absence
     std::string last_err_;      // said once until it changes
     int64_t reopen_at_ = 0;
     size_t clients_ = 0;
@@ -453,6 +533,13 @@ std::string bind_serial_listeners(Runtime& rt)
             fds.push_back(fd);
         }
         rt.serial_listeners.push_back(std::move(fds));
+        uint32_t peers = static_cast<uint32_t>(s.max_clients) + static_cast<uint32_t>(s.connects.size());
+        SerialStatus* st = SerialStatus::create(*rt.shm, peers);
+        if (!st)
+            return "shared memory of " + std::to_string(rt.shm->size() >> 20) + " MB is too small for the status of serial " +
+                   s.device + " (max_clients=" + std::to_string(s.max_clients) + " needs " +
+                   std::to_string(SerialStatus::bytes_needed(peers) >> 10) + " KB more): raise shm_mem_size or -m";
+        rt.serial_status.push_back(st);
     }
     return {};
 }
@@ -460,7 +547,7 @@ std::string bind_serial_listeners(Runtime& rt)
 int run_bridge(ChildEnv& env)
 {
     const SerialCfg& cfg = env.rt.cfg->serials[env.index];
-    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], child_stats(env));
+    Bridge b(env.rt, cfg, env.rt.serial_listeners[env.index], child_stats(env), *env.rt.serial_status[env.index]);
     return b.run(env.stop, env.hup);
 }
 

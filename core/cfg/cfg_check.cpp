@@ -349,6 +349,23 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
         else if (!cfg.disable_tls)
             check_tls_material(cfg, opt, d);
     }
+    if (cfg.disable_tcp)
+        for (const auto& l : cfg.listens)
+            if (l.proto == Proto::Tcp)
+                d.warning(l.loc, "disable_tcp=yes: this TCP listener is not opened");
+    if (cfg.disable_tls) {
+        // SER's meaning for SIP: the TLS listeners are not opened; said, not silent.
+        for (const auto& l : cfg.listens)
+            if (l.proto == Proto::Tls)
+                d.warning(l.loc, "disable_tls=yes: this TLS listener is not opened");
+        // A bridge endpoint that would never open is a config that cannot mean it.
+        for (const auto& s : cfg.serials)
+            for (const auto* v : {&s.listens, &s.connects})
+                for (const auto& e : *v)
+                    if (e.tls)
+                        d.error(e.loc, "serial \"" + s.device + "\": " + (v == &s.listens ? "listen" : "connect") +
+                                           "=tls: while disable_tls=yes; drop one of the two");
+    }
     // The main route goes first so the engine can find it at index 0.
     std::stable_sort(cfg.routes.begin(), cfg.routes.end(),
                      [](const RouteCfg& a, const RouteCfg& b) { return a.name.empty() && !b.name.empty(); });

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -88,6 +89,31 @@ void ConnLoop::watch(int fd, std::function<void()> on_readable)
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
 }
 
+void ConnLoop::watch_writable(int fd, bool on)
+{
+    for (size_t i = 0; i < watched_.size(); i++)
+        if (watched_[i].first == fd) {
+            epoll_event ev{EPOLLIN | (on ? EPOLLOUT : 0u), {.u64 = kWatch | i}};
+            epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+        }
+}
+
+void ConnLoop::hold(StreamConn& c, bool on)
+{
+    if (c.held == on || c.closing)
+        return;
+    c.held = on;
+    epoll_event ev{(on ? 0u : EPOLLIN | EPOLLRDHUP) | (c.want_write ? EPOLLOUT : 0u), {.u64 = kConn | c.id}};
+    epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+    if (on)
+        return;
+    // What was read before the hold, then what the transport holds (TLS
+    // records already decrypted raise no new event).
+    cut_frames(c);
+    if (!c.closing && !c.held)
+        read(c);
+}
+
 void ConnLoop::unwatch(int fd)
 {
     for (auto& w : watched_)
@@ -106,7 +132,10 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
             if (on_hup)
                 on_hup();
         }
-        int n = epoll_wait(ep_, evs, 64, kTimerPeriodMs);
+        int timeout = kTimerPeriodMs;
+        if (wake_ms_)
+            timeout = static_cast<int>(std::clamp<int64_t>(wake_ms_ - now_ms(), 0, kTimerPeriodMs));
+        int n = epoll_wait(ep_, evs, 64, timeout);
         if (n < 0 && errno != EINTR) {
             LOG_CRIT("epoll_wait failed: %s", std::strerror(errno));
             return 1;
@@ -130,6 +159,10 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
         reap();
         if (now_ms() - last_timer_ms_ >= kTimerPeriodMs)
             timers();
+        else if (wake_ms_ && now_ms() >= wake_ms_ && tick_) {
+            wake_ms_ = 0;
+            tick_();
+        }
     }
     return 0;
 }
@@ -294,6 +327,13 @@ void ConnLoop::on_event(StreamConn& c, uint32_t events)
         on_connected(c);
         return;
     }
+    if (c.held && (events & (EPOLLHUP | EPOLLERR))) {
+        // Reported whatever the mask: a held connection that reset or shut
+        // both ways cannot wait for its release (it would wake us forever).
+        close(c, (events & EPOLLERR) ? CloseReason::ReadError : CloseReason::Peer, "%s gone while held",
+              c.remote.str().c_str());
+        return;
+    }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         read(c);
     if (!c.closing && (events & EPOLLOUT))
@@ -315,7 +355,7 @@ void ConnLoop::fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, con
 
 void ConnLoop::read(StreamConn& c)
 {
-    for (int i = 0; i < kMaxReadsPerEvent && !c.closing; i++) {
+    for (int i = 0; i < kMaxReadsPerEvent && !c.closing && !c.held; i++) {
         char* p = c.rbuf.space();
         size_t room = c.rbuf.contiguous_space();
         if (room == 0) {
@@ -349,7 +389,7 @@ void ConnLoop::read(StreamConn& c)
 
 void ConnLoop::cut_frames(StreamConn& c)
 {
-    while (!c.closing && !c.rbuf.empty()) {
+    while (!c.closing && !c.held && !c.rbuf.empty()) {
         std::string_view data = c.rbuf.data();
         FrameCut f = c.framer->next(data);
         switch (f.kind) {
@@ -457,7 +497,7 @@ void ConnLoop::set_want_write(StreamConn& c, bool on)
     if (c.want_write == on)
         return;
     c.want_write = on;
-    epoll_event ev{EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u), {.u64 = kConn | c.id}};
+    epoll_event ev{(c.held ? 0u : EPOLLIN | EPOLLRDHUP) | (on ? EPOLLOUT : 0u), {.u64 = kConn | c.id}};
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
 }
 
@@ -503,6 +543,8 @@ void ConnLoop::timers()
     last_timer_ms_ = now;
     if (!paused_.empty() && now >= accept_resume_ms_)
         resume_accept();
+    if (wake_ms_ && now >= wake_ms_)
+        wake_ms_ = 0;
     if (tick_)
         tick_();
     int64_t idle = lim_.idle_timeout_s * 1000LL;

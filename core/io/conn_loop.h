@@ -86,8 +86,18 @@ public:
     void watch(int fd, std::function<void()> on_readable);
     // Stops watching fd (before the caller closes it).
     void unwatch(int fd);
-    // Calls f from the loop's timer, about every 200 ms.
+    // Also calls a watched fd's callback when it is writable (a device whose
+    // output queue is full), until turned off again.
+    void watch_writable(int fd, bool on);
+    // Calls f from the loop's timer, about every 200 ms, and at each wake_at.
     void set_tick(std::function<void()> f) { tick_ = std::move(f); }
+    // Runs the tick at `at_ms` (now_ms() clock) too, when that comes before the
+    // next 200 ms timer: a retry due in 1000 ms is not 1200 ms late.
+    void wake_at(int64_t at_ms) { if (wake_ms_ == 0 || at_ms < wake_ms_) wake_ms_ = at_ms; }
+    // Back-pressure: a held connection is not read (TCP flow control stops its
+    // peer) and frames already read are not cut; releasing it cuts and reads
+    // what waited. For a host whose sink (a device) is full.
+    void hold(StreamConn& c, bool on);
     // Every live connection, for a host that fans out.
     template <typename F>
     void for_each(F&& f)
@@ -148,6 +158,7 @@ private:
     std::vector<std::pair<uint32_t, CloseReason>> dead_;   // closed at the end of the turn
     int64_t last_timer_ms_ = 0;
     std::function<void()> tick_;
+    int64_t wake_ms_ = 0;
     std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
     int64_t accept_resume_ms_ = 0;
 };

@@ -38,6 +38,7 @@ struct StreamConn {
     bool open = false;                       // transport on_open() done
     bool established = false;                // handshake (if any) done, host told
     bool want_write = false;                 // EPOLLOUT armed
+    bool held = false;                       // not read (ConnLoop::hold): back-pressure from the host
     bool closing = false;
     std::deque<std::string> wqueue;          // bytes waiting to leave
     size_t wqueue_bytes = 0;

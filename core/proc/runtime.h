@@ -7,6 +7,7 @@
 #include "cfg/config.h"
 #include "shm/conn_table.h"
 #include "io/msg_io.h"
+#include "shm/serial_status.h"
 #include "shm/shm.h"
 #include "shm/stats.h"
 
@@ -51,6 +52,8 @@ struct Runtime {
     // The listening sockets of each serial block's listen= (one per
     // endpoint, in cfg->serials order), bound by the serial bridge's step.
     std::vector<std::vector<int>> serial_listeners;
+    // Each serial block's live state (device, clients), placed by the same step.
+    std::vector<SerialStatus*> serial_status;
     std::vector<int> listen_locks;   // one per listen address: no second server on it
     int64_t start_ms = 0;
 

@@ -91,8 +91,13 @@ i=0; while ! grep -q "reopening in 300 ms\|No such file" "$T/ser.log" && [ $i -l
 grep -q "reopening in 300 ms" "$T/ser.log" || fail "the bridge did not notice the device going away"
 rm -f "$T/dev" "$T/peer"
 pty_pair
-log_open 2
+back=$(date +%s%3N)   # the device is there again (pty_pair saw it; up to 50 ms after it appeared)
+i=0; while [ "$(grep -c "serial $T/dev: open" "$T/ser.log")" -lt 2 ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done
+took=$(( $(date +%s%3N) - back ))
 [ "$(grep -c "serial $T/dev: open" "$T/ser.log")" -ge 2 ] || fail "the device was not reopened"
+echo "device back in service after $took ms (reopen_delay=300)"
+# reopen_delay + 100 ms, plus this loop's 10 ms polling and a process start or two of slack.
+[ "$took" -le 450 ] || fail "the device came back and was in service only after $took ms (reopen_delay=300)"
 kill -0 "$SER_PID" || fail "ser died"
 stop_ser
 ok "the device went away and was reopened within reopen_delay"

@@ -386,11 +386,76 @@ class ConnLoopTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(countersReachPublish);
     CPPUNIT_TEST(hupCallsOnHup);
     CPPUNIT_TEST(destroyClosesWithShutdown);
+    CPPUNIT_TEST(heldConnectionWaitsForRelease);
+    CPPUNIT_TEST(heldConnectionThatResetsIsClosed);
+    CPPUNIT_TEST(wakeAtRunsTheTickEarly);
     CPPUNIT_TEST_SUITE_END();
 
 public:
     void setUp() override { log::init(-3, true, "LOG_DAEMON"); }     // keep test output quiet
     void tearDown() override { log::init(2, true, "LOG_DAEMON"); }
+
+    // hold(): after the first frame nothing more is cut or read; the release
+    // delivers what was already buffered and what the socket still held.
+    void heldConnectionWaitsForRelease()
+    {
+        Harness h;
+        Fd cl = connect_client(h.listen());
+        size_t during_hold = 99;
+        h.on_frame = [&](StreamConn& c, std::string_view f) {
+            if (f == "one\n")
+                h.loop->hold(c, true);
+        };
+        put(cl, "one\ntwo\n");
+        h.at(100, [&] { put(cl, "three\n"); });
+        h.at(250, [&] {
+            during_hold = h.frames.size();
+            h.loop->hold(*h.loop->find(1), false);
+        });
+        h.run([&] { return h.frames.size() == 3; });
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, during_hold);
+        CPPUNIT_ASSERT_EQUAL(std::string("two\n"), h.frames[1]);
+        CPPUNIT_ASSERT_EQUAL(std::string("three\n"), h.frames[2]);
+        CPPUNIT_ASSERT(h.closes.empty());
+    }
+
+    // A held peer that resets is closed at once (epoll reports it whatever
+    // the mask; waiting would spin), not left until its release.
+    void heldConnectionThatResetsIsClosed()
+    {
+        Harness h;
+        Fd cl = connect_client(h.listen());
+        h.on_frame = [&](StreamConn& c, std::string_view) { h.loop->hold(c, true); };
+        put(cl, "one\n");
+        h.at(50, [&] {
+            linger l{1, 0};
+            setsockopt(cl, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+            cl.reset();   // RST
+        });
+        h.run([&] { return !h.closes.empty(); });
+        CPPUNIT_ASSERT(h.closes[0].why == CloseReason::ReadError || h.closes[0].why == CloseReason::Peer);
+        CPPUNIT_ASSERT(h.elapsed_ms() < 1000);
+    }
+
+    // wake_at() runs the loop's tick when asked, not at the next 200 ms
+    // timer: asked from a timer tick, for 30 ms later, it comes long before
+    // the next timer tick would.
+    void wakeAtRunsTheTickEarly()
+    {
+        Harness h;
+        int64_t asked = 0, woke = 0;
+        h.loop->set_tick([&] {
+            if (!asked) {
+                asked = now_ms();
+                h.loop->wake_at(asked + 30);
+            } else if (!woke) {
+                woke = now_ms();
+            }
+        });
+        h.run([&] { return woke != 0; });
+        CPPUNIT_ASSERT(woke - asked >= 30);
+        CPPUNIT_ASSERT_MESSAGE("woke after " + std::to_string(woke - asked) + " ms", woke - asked < 150);
+    }
 
     void acceptedConnectionIsAdmittedAndEstablished()
     {
