@@ -392,6 +392,7 @@ const Param kParams[] = {
     {"connect_buffer", S, p_int<&SerialCfg::connect_buffer, 0, 67108864>},
     {"banner", S, p_banner},
     {"terminal_init", S, p_bool<&SerialCfg::terminal_init>},
+    {"rfc2217", S, p_bool<&SerialCfg::rfc2217>},
     {"allow", S, p_allow},
 };
 
