@@ -111,12 +111,24 @@ void check_serial_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Di
         // Certain now; a missing or busy device is not: the bridge retries it.
         d.error(st.loc, "serial \"" + s.device + "\" is not a character device (a tty such as /dev/ttyUSB0)");
     bool tried_endpoint = false;   // a bad listen=/connect= was already reported
+    bool tried_listen = false;
+    Loc rfc2217_at = st.loc;
     for_each_assign(st, "serial", d, [&](const Assign& as) {
         tried_endpoint = tried_endpoint || as.name == "listen" || as.name == "connect";
+        tried_listen = tried_listen || as.name == "listen";
+        if (as.name == "rfc2217")
+            rfc2217_at = as.loc;
         apply_param(as, Ctx::Serial, ParamTargets{nullptr, nullptr, &s}, opt, d);
     });
     if (s.listens.empty() && s.connects.empty() && !tried_endpoint)
         d.error(st.loc, "serial \"" + s.device + "\" has neither listen= nor connect=: nobody could reach the device");
+    // RFC 2217 is spoken with listen= clients only; connect= links stay raw.
+    if (s.rfc2217 && s.framing == Framing::Line)
+        d.error(rfc2217_at, "rfc2217=yes cannot be combined with framing=line: a line end may fall inside a "
+                            "telnet command; use framing=raw");
+    if (s.rfc2217 && !tried_listen && !s.connects.empty())
+        d.error(rfc2217_at, "rfc2217=yes is for listen= clients and this block has only connect= links, which "
+                            "stay raw; add a listen= or drop rfc2217");
     for (auto& o : cfg.serials)
         if (o.device == s.device)
             d.error(st.loc, "serial \"" + s.device + "\" is already defined at " + o.loc.str());

@@ -493,6 +493,8 @@ const Param kParams[] = {
     {"client_queue", S, p_int<&SerialCfg::client_queue, 4096, 67108864>},
     {"connect_buffer", S, p_int<&SerialCfg::connect_buffer, 0, 67108864>},
     {"banner", S, p_banner},
+    {"terminal_init", S, p_bool<&SerialCfg::terminal_init>},
+    {"rfc2217", S, p_bool<&SerialCfg::rfc2217>},
     {"allow", S, p_allow},
 };
 

@@ -98,6 +98,7 @@ struct SerialCfg {
     int client_queue = 262144;          // bytes queued per client before it is dropped
     int connect_buffer = 65536;         // client mode: device bytes kept while the link is down
     Banner banner = Banner::None;
+    bool terminal_init = false;         // ser2sock -t: "!", telnet IAC DO LINEMODE, CRLF to each new client
     bool rfc2217 = false;               // Telnet COM Port Control (RFC 2217) on every client
     std::vector<Cidr> allow;            // sources that may connect; empty: any
     cfg::Loc loc;
