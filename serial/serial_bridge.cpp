@@ -311,6 +311,7 @@ private:
         absent_dropped_ = 0;
         last_err_.clear();
         status_.device_open(true, wall_ms());
+        publish_line();
         loop_->watch(fd_, [this] {
             from_device();
             flush_device();
@@ -435,9 +436,21 @@ private:
         });
     }
 
+    // The tty's line as it is now, for serial.list (RFC 2217 clients change it).
+    void publish_line()
+    {
+        LineSettings ls;
+        if (fd_ < 0 || !read_settings(fd_, ls))
+            return;
+        static const char p[] = {'N', 'E', 'O', 'M', 'S'};
+        status_.line(ls.baud, ls.databits, p[static_cast<int>(ls.parity)], ls.stopbits);
+    }
+
     void tick()
     {
         int64_t now = now_ms();
+        if (cfg_.rfc2217)
+            publish_line();
         if (fd_ < 0 && now >= reopen_at_)
             open_device();
         flush_device();
