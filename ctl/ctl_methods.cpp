@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -139,9 +140,12 @@ json serial_json(const Runtime& rt)
             {"device", s.device},
             {"state", v.open ? "open" : "closed"},
             {"since_ms", v.since_ms},
-            {"baudrate", s.baudrate},
-            {"line", std::to_string(s.databits) + std::string(1, parity_name(s.parity)[0] - 32) +
-                         std::to_string(s.stopbits)},
+            // The tty as it is now (an RFC 2217 client may have changed it), else the block's.
+            {"baudrate", v.baud ? v.baud : static_cast<uint32_t>(s.baudrate)},
+            {"line", v.baud ? std::to_string(v.databits) + std::string(1, v.parity) + std::to_string(v.stopbits)
+                            : std::to_string(s.databits) +
+                                  std::string(1, static_cast<char>(std::toupper(parity_name(s.parity)[0]))) +
+                                  std::to_string(s.stopbits)},
             {"rx", v.rx},
             {"tx", v.tx},
             {"reopens", v.reopens},
