@@ -29,9 +29,11 @@ namespace {
 
 volatile sig_atomic_t g_stop = 0;
 volatile sig_atomic_t g_hup = 0;
+volatile sig_atomic_t g_usr1 = 0;
 
 void on_stop(int) { g_stop = 1; }
 void on_hup(int) { g_hup = 1; }
+void on_usr1(int) { g_usr1 = 1; }
 void on_chld(int) {}
 
 // One child process of a role, alive or waiting for its restart.
@@ -57,6 +59,11 @@ void set_signals()
     sigaction(SIGHUP, &sa, nullptr);
     sa.sa_handler = on_chld;
     sigaction(SIGCHLD, &sa, nullptr);
+    // SER and Kamailio operators send USR1 for the statistics: main logs
+    // them; nothing else of a packager's habit (USR2, PIPE) ends ser.
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, nullptr);
+    signal(SIGUSR2, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -76,6 +83,7 @@ bool spawn(Runtime& rt, Child& ch)
         // Ctrl-C reaches the whole process group; stopping is main's call,
         // and main stops its children with SIGTERM.
         signal(SIGINT, SIG_IGN);
+        signal(SIGUSR1, SIG_IGN);   // main answers it for all
         g_stop = 0;
         log::set_role(ch.name.tag.c_str());
         set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
@@ -261,6 +269,11 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
     while (!g_stop) {
         poll(nullptr, 0, 100);
         reap_and_restart(rt, kids);
+        if (g_usr1) {
+            g_usr1 = 0;
+            for (const std::string& l : stats_log_lines(rt.stats->sum()))
+                LOG_NOTICE("%s", l.c_str());
+        }
         if (g_hup) {
             g_hup = 0;
             // Main reloads too, so a worker forked later starts with the new material.

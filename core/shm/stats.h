@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -101,6 +102,10 @@ enum class TlsFailReason : uint8_t {
     PeerClosed,   // the peer went away during the handshake
     Count
 };
+
+// The counters as a few log lines (SIGUSR1): every single counter, then each
+// reason group and the transports with their non-zero counts only.
+std::vector<std::string> stats_log_lines(const struct StatsSnapshot& s);
 
 // Names for the metrics text: "requests_in", "not_ours", ...
 std::string_view stat_name(Stat s);
