@@ -32,13 +32,19 @@ TEST_OBJ := $(call obj,$(TEST_SRC))
 
 SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
+SERCTL   := $(BUILD)/serctl
 
 .PHONY: all deps run test unit-test install clean bench
 all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
-ser: $(SER)
+ser: $(SER) $(SERCTL)
 	@cp -f $(SER) ser
+	@cp -f $(SERCTL) serctl
+
+# serctl: the control socket's command line (tools/serctl.cpp, nlohmann-json).
+$(SERCTL): $(BUILD)/tools/serctl.o
+	$(CXX) $(LDFLAGS) -o $@ $^
 
 $(SER): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
