@@ -281,7 +281,8 @@ std::string setup(Runtime& rt)
 
 int run(ChildEnv& env)
 {
-    Control c(env.rt, child_stats(env));
+    child_stats(env);   // binds the slot; the control's own connections are counted nowhere:
+    Control c(env.rt, StatsSlot());   // serctl calls are not SIP streams (closed/peer would grow with each)
     int rc = c.run(env.stop, env.hup);
     if (!env.rt.ctl_path.empty())
         unlink(env.rt.ctl_path.c_str());
