@@ -74,7 +74,9 @@ json conn_json(const TcpConnRecord& r, bool tls, int64_t now)
         c["cipher"] = r.tls_cipher;
         c["peer_subject"] = r.tls_peer_subject;
         c["verified"] = r.tls_verified == 1;
-        c["server_name"] = r.host;
+        c["resumed"] = r.tls_resumed;
+        c["sni"] = r.tls_sni;           // what the client asked for (incoming)
+        c["server_name"] = r.host;      // what we verified the peer for (outgoing)
     }
     return c;
 }

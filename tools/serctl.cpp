@@ -190,7 +190,7 @@ std::vector<std::string> columns_for(const std::string& method, const json& firs
         {"tcp.list", {"id", "proto", "direction", "local", "remote", "owner", "state", "age_s", "idle_s", "bytes_in",
                       "bytes_out", "msgs_in", "msgs_out"}},
         {"tls.list", {"id", "direction", "remote", "owner", "tls_version", "cipher", "peer_subject", "verified",
-                      "age_s", "bytes_in", "bytes_out"}},
+                      "sni", "resumed", "age_s", "bytes_in", "bytes_out"}},
         {"tls.info", {"domain", "side", "subject", "expires_in_days", "crl_next_update_in_days", "certificate"}},
         {"serial.list", {"device", "state", "baudrate", "line", "rx", "tx", "reopens", "dropped"}},
         {"serial.clients", {"conn", "kind", "address", "tls_version", "cipher", "peer_subject", "rx", "tx"}},

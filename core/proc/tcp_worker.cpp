@@ -118,6 +118,8 @@ void TcpWorker::established(StreamConn& c)
             std::snprintf(r.tls_cipher, sizeof r.tls_cipher, "%s", f->cipher.c_str());
             std::snprintf(r.tls_peer_subject, sizeof r.tls_peer_subject, "%s", f->peer_subject.c_str());
             r.tls_verified = f->verified ? 1 : 0;
+            r.tls_resumed = f->resumed;
+            std::snprintf(r.tls_sni, sizeof r.tls_sni, "%s", f->sni.c_str());
         }
     });
     if (f)

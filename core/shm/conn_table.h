@@ -32,6 +32,8 @@ struct TcpConnRecord {
     char tls_cipher[64] = "";
     char tls_peer_subject[256] = "";
     int8_t tls_verified = -1;        // -1 not TLS / not yet, 0 no, 1 yes
+    bool tls_resumed = false;        // the session was resumed
+    char tls_sni[128] = "";          // the server name the client asked for
     int32_t next_ = -1;              // hash chain by remote address (table internal)
 };
 static_assert(std::is_trivially_copyable_v<TcpConnRecord>);

@@ -85,7 +85,7 @@ r=$(rpc "$S" conn.close "[999999]")
 ok "tcp.list shows a connection, conn.close closes it (logged), an unknown id is an error"
 
 # tls.list: cipher and peer CN of an s_client connection.
-tls_open alice 7 -connect "127.0.0.1:$PT" -CAfile "$CERTS/ca.pem" -cert "$CERTS/alice.pem" -key "$CERTS/alice.key"
+tls_open alice 7 -connect "127.0.0.1:$PT" -servername localhost -CAfile "$CERTS/ca.pem" -cert "$CERTS/alice.pem" -key "$CERTS/alice.key"
 tls_wait alice "Verify return code: 0" 5 || fail "s_client did not connect: $(tail -5 "$T/alice.out")"
 cipher=$(sed -n 's/^ *Cipher *: *//p' "$T/alice.out" | head -n 1)
 i=0; r=""
@@ -97,8 +97,10 @@ done
 [ "$(jget "$r" "[c['cipher'] for c in r['result']][0]")" = "$cipher" ] || fail "tls.list cipher is not s_client's $cipher: $r"
 jget "$r" "[c['peer_subject'] for c in r['result']][0]" | grep -q "CN *= *alice" || fail "tls.list has no peer CN alice: $r"
 [ "$(jget "$r" "[c['verified'] for c in r['result']][0]")" = True ] || fail "tls.list: not verified: $r"
+[ "$(jget "$r" "[c['sni'] for c in r['result']][0]")" = localhost ] || fail "tls.list: no SNI name: $r"
+[ "$(jget "$r" "[c['resumed'] for c in r['result']][0]")" = False ] || fail "tls.list: a first handshake shown as resumed: $r"
 tls_close alice 7
-ok "tls.list shows s_client's cipher ($cipher) and the peer CN alice, verified"
+ok "tls.list shows s_client's cipher ($cipher), the peer CN alice (verified), the SNI name, not resumed"
 
 r=$(rpc "$S" tls.info)
 [ "$(jget "$r" 'r["result"][0]["expires_in_days"] > 300 and "DNS:localhost" in r["result"][0]["sans"]')" = True ] ||
