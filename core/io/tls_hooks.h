@@ -15,4 +15,9 @@ namespace ser {
 // a fatal error for the operator. Main, before fork; cfg outlives every process.
 std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& listeners);
 
+// The TLS library ser was compiled against and the one it runs with, e.g.
+// "OpenSSL: built with OpenSSL 3.0.15 3 Sep 2024, running with OpenSSL 3.0.16 11 Feb 2025";
+// "" in a build without TLS. Any process, any time.
+std::string tls_library_versions();
+
 }  // namespace ser

@@ -2,6 +2,7 @@
 // then (unless -c) start the server.
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
+#include "io/tls_hooks.h"
 #include "proc/children.h"
 #include "proc/serial_hook.h"
 #include "proc/options.h"
@@ -40,6 +41,8 @@ int main(int argc, char** argv)
     if (opt->version) {
         std::cout << "ser " << SER_VERSION << " (" << (ser::cfg::tls_compiled_in() ? "TLS" : "no TLS")
                   << ", C++20)\n";
+        if (std::string v = ser::tls_library_versions(); !v.empty())
+            std::cout << v << '\n';
         return 0;
     }
     ser::cfg::CheckResult res = opt->cfg_file.empty()

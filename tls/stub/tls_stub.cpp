@@ -15,4 +15,6 @@ namespace ser {
 
 std::string tls_register(const Config&, const std::vector<ListenAddr>&) { return {}; }
 
+std::string tls_library_versions() { return {}; }
+
 }  // namespace ser
