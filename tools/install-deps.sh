@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 python3-serial ser2net"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 python3-serial ser2net man-db systemd"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
