@@ -15,11 +15,12 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
 endif
 
 CORE_SRC   := $(sort $(wildcard core/*.cpp core/*/*.cpp))
+CTL_SRC    := $(sort $(wildcard ctl/*.cpp))
 SERIAL_SRC := $(sort $(wildcard serial/*.cpp))
 TLS_SRC    := $(if $(filter 1,$(TLS)),$(sort $(wildcard tls/*.cpp)),$(wildcard tls/stub/*.cpp))
 GEN_SRC    := $(GEN)/cfg.tab.cc $(GEN)/cfg.lex.cc
 # main.cpp is the only file not linked into the unit-test binary.
-LIB_SRC    := $(filter-out core/proc/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(TLS_SRC)
+LIB_SRC    := $(filter-out core/proc/main.cpp,$(CORE_SRC)) $(SERIAL_SRC) $(CTL_SRC) $(TLS_SRC)
 TEST_SRC   := $(sort $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp))
 ifneq ($(TLS),1)
   TEST_SRC := $(filter-out tests/unit/tls/%,$(TEST_SRC))
@@ -32,16 +33,22 @@ TEST_OBJ := $(call obj,$(TEST_SRC))
 
 SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
+SERCTL   := $(BUILD)/serctl
 
 .PHONY: all deps run test unit-test install clean bench ser FORCE
 all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
 # Phony and compared by content: after `make TLS=1` and `make`, a second
-# `make TLS=1` builds nothing yet must still bring back the TLS binary, which
-# is older than the ./ser it replaces.
-ser: $(SER)
+# `make TLS=1` builds nothing yet must still bring back the TLS binaries,
+# which are older than the ./ser and ./serctl they replace.
+ser: $(SER) $(SERCTL)
 	@cmp -s $(SER) ser || cp -f $(SER) ser
+	@cmp -s $(SERCTL) serctl || cp -f $(SERCTL) serctl
+
+# serctl: the control socket's command line (tools/serctl.cpp, nlohmann-json).
+$(SERCTL): $(BUILD)/tools/serctl.o
+	$(CXX) $(LDFLAGS) -o $@ $^
 
 $(SER): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -126,13 +133,13 @@ $(INST)/ser.service: etc/ser.service.in $(INST)/cfg_file.stamp
 # user's as NAME.cfg.new, as a package manager treats a conffile. ser.cfg is
 # the flavour's default config (etc/ser-notls.cfg without TLS), its
 # certificate paths made relative to $(CFGDIR) (certs/).
-install: $(SER_INST) $(INST)/ser.service
+install: $(SER_INST) $(SERCTL) $(INST)/ser.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(SER_INST) $(DESTDIR)$(SBINDIR)/ser
-	[ ! -f $(BUILD)/serctl ] || install -m 755 $(BUILD)/serctl $(DESTDIR)$(SBINDIR)/serctl
+	install -m 755 $(SERCTL) $(DESTDIR)$(SBINDIR)/serctl
 	install -m 755 tools/ser-certs $(DESTDIR)$(BINDIR)/ser-certs
-	@for f in etc/*.cfg; do \
+	@for f in etc/*.cfg etc/ser2sock.conf; do \
 	    name=$$(basename $$f); src=$$f; \
 	    [ $$name = ser.cfg ] && src=$(DEFAULT_CFG); \
 	    dst=$(DESTDIR)$(CFGDIR)/$$name; \
@@ -147,6 +154,6 @@ install: $(SER_INST) $(INST)/ser.service
 	install -m 644 man/ser.8 man/serctl.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build ser
+	rm -rf build ser serctl
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(INST)/options.d

@@ -11,3 +11,7 @@ done
 if "$ser" -V | grep -q '(TLS'; then
     "$here/tls_handshake.sh" 5 "$ser"
 fi
+# The serial bridge beside socat and ser2net (TLS cases only with a TLS build).
+if command -v socat >/dev/null && command -v python3 >/dev/null; then
+    "$here/serial_bench.sh" 3 64 2 "$ser"
+fi

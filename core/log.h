@@ -2,7 +2,9 @@
 // The one logger of ser: levels as in SER (debug= -3..4), to stderr (-E or
 // log_stderror) or syslog. Every line carries the process role and pid.
 
+#include <atomic>
 #include <cstdarg>
+#include <cstdint>
 
 namespace ser::log {
 
@@ -13,7 +15,33 @@ void init(int debug_level, bool to_stderr, const char* facility);
 // Role printed in each line, e.g. "main", "udp#1", "tcp#0"; set after fork.
 void set_role(const char* role);
 bool enabled(Level l);
+// From now on the level lives at `shared` (shared memory, placed before
+// fork): set_level in any process changes it for every process at once.
+void share_level(std::atomic<int>* shared);
+void set_level(int debug_level);
+int level();
 void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Floods: each call site (its format string) may log kBurst lines per
+// kWindowMs; the rest of the window is counted, and "last message repeated N
+// times" follows once the window is over (with that site's next line, or any
+// later line). Only errors, warnings and notices are limited: info and debug
+// lines (asked for with debug=3/4) and critical ones never are. Per
+// process, a fixed table of kSites sites (a site beyond it is not limited).
+namespace flood {
+inline constexpr int kBurst = 10;
+inline constexpr int64_t kWindowMs = 1000;
+inline constexpr int kSites = 64;
+// Whether the line of `site` at `now_ms` is written; when a past window of
+// that site (or of any site whose window is over) held lines back, `repeated`
+// gets their counts and formats, to be said first. Exposed for tests.
+struct Held {
+    const char* site;
+    uint64_t count;
+};
+bool allow(const char* site, int64_t now_ms, Held* repeated, int* n_repeated, int max_repeated);
+void reset();
+}  // namespace flood
 
 }  // namespace ser::log
 

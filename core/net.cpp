@@ -49,6 +49,8 @@ std::string SockAddr::ip_for_uri() const
 
 std::string SockAddr::str() const
 {
+    if (family() == AF_UNIX)
+        return "unix";
     return ip_for_uri() + ":" + std::to_string(port());
 }
 

@@ -7,6 +7,8 @@
 #include "log.h"
 #include "proc/role.h"
 #include "proc/runtime.h"
+#include "serial/device_port.h"
+#include "serial/rfc2217.h"
 #include "serial/serial_device.h"
 #include "shm/stats.h"
 
@@ -34,6 +36,13 @@ constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 constexpr std::string_view kSer2sockHello = "!SER2SOCK Connected\r\n";
 constexpr std::string_view kSer2sockUp = "!SER2SOCK SERIAL_CONNECTED\r\n";
 constexpr std::string_view kSer2sockDown = "!SER2SOCK SERIAL_DISCONNECTED\r\n";
+// The device went away: ser2sock first ends a device line it may have cut short.
+constexpr std::string_view kSer2sockLost = "\r\n!SER2SOCK SERIAL_DISCONNECTED\r\n";
+// ser2sock -t: "!", telnet IAC DO LINEMODE, CRLF, before the banner.
+constexpr std::string_view kTerminalInit = "!\377\375\042\r\n";
+#ifndef SER_VERSION
+#define SER_VERSION "dev"
+#endif
 
 // One connect= of the block: the link we dial and keep up.
 struct Link {
@@ -163,13 +172,30 @@ public:
         }
         LOG_INFO("serial %s: client %u from %s connected (%zu now)", cfg_.device.c_str(), c.id,
                  c.remote.str().c_str(), clients_);
-        if (cfg_.banner == Banner::Ser2sock)
+        if (cfg_.rfc2217)
+            start_telnet(c);
+        if (cfg_.terminal_init)
+            send_to(c, kTerminalInit);
+        if (cfg_.banner == Banner::Ser2sock) {   // as ser2sock: the hello, then where the device stands
             send_to(c, kSer2sockHello);
+            send_to(c, fd_ >= 0 ? kSer2sockUp : kSer2sockDown);
+        }
     }
     void frame(StreamConn& c, std::string_view f) override
     {
         status_.peer_rx(slot_of(c.id), f.size());
-        to_device(f);
+        auto t = telnet_.find(c.id);
+        if (t == telnet_.end()) {
+            to_device(f);
+            return;
+        }
+        Rfc2217Session::Out out;
+        t->second->input(f, out);
+        if (!out.device.empty())
+            to_device(out.device);
+        if (!out.reply.empty())
+            send_to(c, out.reply);
+        line_changed_ = line_changed_ || t->second->changed_line();
     }
     void publish(StreamConn&) override {}
     void closed(StreamConn& c, CloseReason) override
@@ -188,6 +214,7 @@ public:
             return;
         }
         clients_--;
+        end_telnet(c.id);
         LOG_INFO("serial %s: client %u from %s gone (%zu left)", cfg_.device.c_str(), c.id, c.remote.str().c_str(),
                  clients_);
     }
@@ -284,6 +311,7 @@ private:
         absent_dropped_ = 0;
         last_err_.clear();
         status_.device_open(true, wall_ms());
+        publish_line();
         loop_->watch(fd_, [this] {
             from_device();
             flush_device();
@@ -314,7 +342,7 @@ private:
             loop_->wake_at(reopen_at_);
             if (held_)
                 hold_clients(false);   // what they send now finds no device (and is counted)
-            tell_clients(kSer2sockDown);
+            tell_clients(kSer2sockLost);
         }
         if (!cfg_.keep_clients && loop_)
             loop_->for_each([&](StreamConn& c) {
@@ -335,7 +363,7 @@ private:
                 status_.device_rx(data.size());
                 loop_->for_each([&](StreamConn& c) {
                     if (c.established)
-                        send_to(c, data);
+                        to_client(c, data);
                 });
                 for (Link& l : links_) {
                     StreamConn* c = l.conn ? loop_->find(l.conn) : nullptr;
@@ -408,15 +436,81 @@ private:
         });
     }
 
+    // The tty's line as it is now, for serial.list (RFC 2217 clients change it).
+    void publish_line()
+    {
+        LineSettings ls;
+        if (fd_ < 0 || !read_settings(fd_, ls))
+            return;
+        static const char p[] = {'N', 'E', 'O', 'M', 'S'};
+        status_.line(ls.baud, ls.databits, p[static_cast<int>(ls.parity)], ls.stopbits);
+    }
+
     void tick()
     {
         int64_t now = now_ms();
+        if (cfg_.rfc2217)
+            publish_line();
         if (fd_ < 0 && now >= reopen_at_)
             open_device();
         flush_device();
         for (Link& l : links_)
             if (!l.conn && now >= l.redial_at)
                 dial(l);
+        if (!telnet_.empty() && fd_ >= 0)
+            notify_lines();
+    }
+
+    // rfc2217=yes: the client's session, and our side of the negotiation.
+    void start_telnet(StreamConn& c)
+    {
+        std::string name = "serial " + cfg_.device + " client " + std::to_string(c.id);
+        auto s = std::make_unique<Rfc2217Session>(port_, std::move(name), "ser " SER_VERSION " " + cfg_.device,
+                                                  static_cast<size_t>(cfg_.client_queue));
+        send_to(c, s->greeting());
+        telnet_[c.id] = std::move(s);
+    }
+
+    // The last RFC 2217 client gone: the block's line settings come back.
+    void end_telnet(uint32_t id)
+    {
+        if (!telnet_.erase(id) || !telnet_.empty() || !line_changed_)
+            return;
+        line_changed_ = false;
+        std::string err;
+        if (fd_ >= 0 && !set_line(fd_, settings_of(cfg_), err))
+            LOG_WARN("serial %s: restoring the configured line: %s", cfg_.device.c_str(), err.c_str());
+        else if (fd_ >= 0)
+            LOG_INFO("serial %s: no RFC 2217 client left: line back to %d baud as configured", cfg_.device.c_str(),
+                     cfg_.baudrate);
+    }
+
+    // Device bytes for one connection: as they are, or through its RFC 2217 session.
+    void to_client(StreamConn& c, std::string_view data)
+    {
+        auto t = telnet_.find(c.id);
+        if (t == telnet_.end()) {
+            send_to(c, data);
+            return;
+        }
+        std::string esc;
+        if (!t->second->to_client(data, esc))
+            loop_->close(c, CloseReason::WriteQueueFull, "suspended the flow (RFC 2217) past client_queue=%d",
+                         cfg_.client_queue);
+        else if (!esc.empty())
+            send_to(c, esc);
+    }
+
+    // Modem line and line state changes, told to each client under its masks.
+    void notify_lines()
+    {
+        uint8_t modem = port_.modem_lines(), line = port_.line_state();
+        for (auto& [id, s] : telnet_) {
+            std::string n = s->poll(modem, line);
+            StreamConn* c = n.empty() ? nullptr : loop_->find(id);
+            if (c)
+                send_to(*c, n);
+        }
     }
 
     const SerialCfg& cfg_;
@@ -435,6 +529,9 @@ private:
     size_t clients_ = 0;
     uint32_t next_id_ = 1;
     std::vector<Link> links_;
+    DevicePort port_{cfg_.device, fd_, dev_out_, [this](std::string_view d) { to_device(d); }};
+    std::unordered_map<uint32_t, std::unique_ptr<Rfc2217Session>> telnet_;   // rfc2217=yes: by conn id
+    bool line_changed_ = false;   // an RFC 2217 client changed the line
 };
 
 std::string bind_serial_listeners(Runtime& rt)

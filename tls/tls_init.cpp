@@ -204,8 +204,7 @@ std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& liste
 std::string tls_library_versions()
 {
     // The two differ when the system's libssl was upgraded after the build.
-    return std::string("OpenSSL: built with ") + OPENSSL_VERSION_TEXT + ", running with " +
-           OpenSSL_version(OPENSSL_VERSION);
+    return std::string("OpenSSL: built with ") + OPENSSL_VERSION_TEXT + ", running with " + tls_library_version();
 }
 
 }  // namespace ser

@@ -272,6 +272,10 @@ IoStatus tls_tcpconn_init(StreamConn& c, Transport& lower)
     SSL_set_app_data(tc.ssl.get(), &tc);
     if (c.outgoing) {
         tc.state = TlsState::Connecting;
+        // The client speaks first: the loop's first flush must send the
+        // ClientHello even with nothing queued (a serial link has nothing
+        // to say until it is up; a SIP forward always had a message).
+        tc.want_write = true;
         if (!setup_client(c, tc)) {
             tc.failure = "TLS client set-up for " + c.host + " failed: " + drain_errors();
             return IoStatus::Error;

@@ -8,7 +8,8 @@
 
 namespace ser::cfg {
 
-// A position in a config file, printed as "file:line:col".
+// A position in a config file, printed as "file:line:col" (line 0: just
+// "file", for places that are not in a file, such as a command-line option).
 struct Loc {
     std::string file;
     int line = 0;

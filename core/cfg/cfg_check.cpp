@@ -4,6 +4,7 @@
 
 #include "cfg/cfg_parse.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -110,12 +111,24 @@ void check_serial_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Di
         // Certain now; a missing or busy device is not: the bridge retries it.
         d.error(st.loc, "serial \"" + s.device + "\" is not a character device (a tty such as /dev/ttyUSB0)");
     bool tried_endpoint = false;   // a bad listen=/connect= was already reported
+    bool tried_listen = false;
+    Loc rfc2217_at = st.loc;
     for_each_assign(st, "serial", d, [&](const Assign& as) {
         tried_endpoint = tried_endpoint || as.name == "listen" || as.name == "connect";
+        tried_listen = tried_listen || as.name == "listen";
+        if (as.name == "rfc2217")
+            rfc2217_at = as.loc;
         apply_param(as, Ctx::Serial, ParamTargets{nullptr, nullptr, &s}, opt, d);
     });
     if (s.listens.empty() && s.connects.empty() && !tried_endpoint)
         d.error(st.loc, "serial \"" + s.device + "\" has neither listen= nor connect=: nobody could reach the device");
+    // RFC 2217 is spoken with listen= clients only; connect= links stay raw.
+    if (s.rfc2217 && s.framing == Framing::Line)
+        d.error(rfc2217_at, "rfc2217=yes cannot be combined with framing=line: a line end may fall inside a "
+                            "telnet command; use framing=raw");
+    if (s.rfc2217 && !tried_listen && !s.connects.empty())
+        d.error(rfc2217_at, "rfc2217=yes is for listen= clients and this block has only connect= links, which "
+                            "stay raw; add a listen= or drop rfc2217");
     for (auto& o : cfg.serials)
         if (o.device == s.device)
             d.error(st.loc, "serial \"" + s.device + "\" is already defined at " + o.loc.str());
@@ -281,6 +294,21 @@ std::optional<Loc> first_tls_use(const Config& cfg)
     return first;
 }
 
+// The control socket: remote control only when asked for, a group that exists.
+void check_ctl(const Config& cfg, Diags& d)
+{
+    const CtlCfg& c = cfg.ctl;
+    if (c.enabled && c.tcp && !c.allow_remote) {
+        static const Cidr v4 = *Cidr::parse("127.0.0.0/8"), v6 = *Cidr::parse("::1");
+        auto a = SockAddr::from_numeric(c.addr, c.port);
+        if (a && !v4.contains(*a) && !v6.contains(*a))
+            d.error(c.loc, "ctl_socket: " + c.addr + " is not a loopback address: anyone who reaches it controls "
+                           "ser; use 127.0.0.1 or ::1, or set ctl_allow_remote=yes");
+    }
+    if (!c.group.empty() && !getgrnam(c.group.c_str()))
+        d.error(c.group_loc, "ctl_group: no group named \"" + c.group + "\"");
+}
+
 void default_listens(Config& cfg, Diags& d, const Loc& where)
 {
     // A config of serial blocks alone is a serial bridge, not a SIP server:
@@ -337,6 +365,7 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
         else if (!cfg.disable_tls)
             check_tls_material(cfg, opt, d);
     }
+    check_ctl(cfg, d);
     if (cfg.disable_tcp)
         for (const auto& l : cfg.listens)
             if (l.proto == Proto::Tcp)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <array>
 #include <optional>
 
@@ -109,6 +110,7 @@ template <typename C> C* target(ParamTargets& t);
 template <> Config* target<Config>(ParamTargets& t) { return t.cfg; }
 template <> TlsParams* target<TlsParams>(ParamTargets& t) { return t.tls; }
 template <> SerialCfg* target<SerialCfg>(ParamTargets& t) { return t.serial; }
+template <> CtlCfg* target<CtlCfg>(ParamTargets& t) { return &t.cfg->ctl; }
 
 template <auto M> auto& field(ParamTargets& t)
 {
@@ -311,6 +313,99 @@ void p_allow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         d.error(a.value.loc, "allow: empty list; write the addresses that may connect, e.g. \"10.0.0.0/8, ::1\"");
 }
 
+// ctl_socket="unix:/run/ser/ser.ctl", "/run/ser/ser.ctl", "tcp:127.0.0.1:2049" or "none".
+void p_ctl_socket(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d, false);
+    if (!v)
+        return;
+    CtlCfg& c = t.cfg->ctl;
+    t.cfg->ctl_socket = *v;
+    c.given = true;
+    c.loc = a.value.loc;
+    std::string_view s = *v;
+    if (s == "none" || s.empty()) {
+        c.enabled = false;
+        return;
+    }
+    c.enabled = true;
+    if (s.substr(0, 4) == "tcp:") {
+        HostPort hp = split_hostport(s.substr(4));
+        auto port = parse_port(hp.port);
+        auto addr = SockAddr::from_numeric(hp.host, port.value_or(0));
+        if (!port || !addr) {
+            d.error(a.value.loc, "ctl_socket: expected tcp:ADDRESS:PORT with a numeric address, e.g. "
+                                 "tcp:127.0.0.1:2049, got \"" + *v + "\"");
+            return;
+        }
+        c.tcp = true;
+        c.addr = addr->ip();
+        c.family = addr->family();
+        c.port = *port;
+        return;
+    }
+    if (s.substr(0, 5) == "unix:")
+        s = s.substr(5);
+    if (s.empty() || s[0] != '/') {
+        d.error(a.value.loc, "ctl_socket: a unix socket needs an absolute path (unix:/run/ser/ser.ctl), or write "
+                             "tcp:ADDRESS:PORT or none; got \"" + *v + "\"");
+        return;
+    }
+    if (s.size() >= 108) {
+        d.error(a.value.loc, "ctl_socket: the path is longer than a unix socket address can hold (107 bytes)");
+        return;
+    }
+    c.tcp = false;
+    c.path = std::string(s);
+}
+
+void p_ctl_group(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto v = as_str(a, d)) {
+        t.cfg->ctl.group = *v;
+        t.cfg->ctl.group_loc = a.value.loc;
+    }
+}
+
+// ctl_mode=0660 (octal, as chmod takes it).
+void p_ctl_mode(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    const std::string& s = a.value.text;
+    bool octal = (a.value.kind == Value::Kind::Int || a.value.kind == Value::Kind::Str) && !s.empty() &&
+                 s.size() <= 4 && s.find_first_not_of("01234567") == std::string::npos;
+    int m = octal ? static_cast<int>(std::stoi(s, nullptr, 8)) : -1;
+    if (!octal || (m & ~0666)) {
+        d.error(a.value.loc, "ctl_mode: expected octal permissions such as 0600 or 0660 (read/write bits only), got " +
+                             got(a.value));
+        return;
+    }
+    if (m & 0002) {
+        char shown[8];
+        std::snprintf(shown, sizeof shown, "%04o", static_cast<unsigned>(m));
+        d.error(a.value.loc, std::string("ctl_mode: ") + shown + " lets every local user control ser; use ctl_group to share it");
+    }
+    t.cfg->ctl.mode = m;
+}
+
+void p_metrics_listen(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d, false);
+    if (!v)
+        return;
+    HostPort hp = split_hostport(*v);
+    auto port = parse_port(hp.port);
+    auto addr = SockAddr::from_numeric(hp.host, port.value_or(0));
+    if (!port || !addr) {
+        d.error(a.value.loc, "metrics_listen: expected ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:9090, got \"" +
+                             *v + "\"");
+        return;
+    }
+    t.cfg->metrics_listen = *v;
+    t.cfg->metrics_addr = addr->ip();
+    t.cfg->metrics_family = addr->family();
+    t.cfg->metrics_port = *port;
+}
+
 void p_facility(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
     auto i = as_choice(a, {"log_daemon", "log_user", "log_local0", "log_local1", "log_local2", "log_local3",
@@ -344,7 +439,14 @@ const Param kParams[] = {
     {"tcp_max_write_queue", G, p_int<&Config::tcp_max_write_queue, 4096, 67108864>},
     {"udp_max_msg_size", G, p_int<&Config::udp_max_msg_size, 1024, 65535>},
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
-    {"ctl_socket", G, p_str<&Config::ctl_socket>},
+    {"ctl_socket", G, p_ctl_socket},
+    {"ctl_mode", G, p_ctl_mode},
+    {"ctl_group", G, p_ctl_group},
+    {"ctl_allow_remote", G, p_bool<&CtlCfg::allow_remote>},
+    {"ctl_max_clients", G, p_int<&CtlCfg::max_clients, 1, 1024>},
+    {"ctl_timeout", G, p_seconds<&CtlCfg::timeout, 1, 3600>},
+    {"ctl_max_request", G, p_int<&CtlCfg::max_request, 1024, 16777216>},
+    {"metrics_listen", G, p_metrics_listen},
     {"user", G, p_str<&Config::user>},
     {"group", G, p_str<&Config::group>},
     {"pid_file", G, p_str<&Config::pid_file>},
@@ -391,6 +493,8 @@ const Param kParams[] = {
     {"client_queue", S, p_int<&SerialCfg::client_queue, 4096, 67108864>},
     {"connect_buffer", S, p_int<&SerialCfg::connect_buffer, 0, 67108864>},
     {"banner", S, p_banner},
+    {"terminal_init", S, p_bool<&SerialCfg::terminal_init>},
+    {"rfc2217", S, p_bool<&SerialCfg::rfc2217>},
     {"allow", S, p_allow},
 };
 

@@ -24,6 +24,9 @@ namespace ser::cfg {
 
 std::string Loc::str() const
 {
+    // Line 0: a place that is not a line of a file ("command line: -p 0").
+    if (line == 0)
+        return file;
     return file + ":" + std::to_string(line) + ":" + std::to_string(col);
 }
 

@@ -98,8 +98,29 @@ struct SerialCfg {
     int client_queue = 262144;          // bytes queued per client before it is dropped
     int connect_buffer = 65536;         // client mode: device bytes kept while the link is down
     Banner banner = Banner::None;
+    bool terminal_init = false;         // ser2sock -t: "!", telnet IAC DO LINEMODE, CRLF to each new client
     bool rfc2217 = false;               // Telnet COM Port Control (RFC 2217) on every client
     std::vector<Cidr> allow;            // sources that may connect; empty: any
+    cfg::Loc loc;
+};
+
+// Where the control role serves JSON-RPC (ctl_socket=): a unix socket path,
+// or tcp on an address and port. Not given: /run/ser/ser.ctl.
+struct CtlCfg {
+    bool enabled = true;            // ctl_socket="none" turns it off
+    bool tcp = false;
+    bool given = false;             // written in the config, not the default
+    std::string path = "/run/ser/ser.ctl";
+    std::string addr;               // tcp: numeric
+    int family = 0;
+    uint16_t port = 0;
+    int mode = 0600;                // ctl_mode: the unix socket's permissions
+    std::string group;              // ctl_group: its group ("" = ser's own)
+    cfg::Loc group_loc;
+    bool allow_remote = false;      // ctl_allow_remote: tcp on a non-loopback address
+    int max_clients = 8;            // ctl_max_clients
+    int timeout = 5;                // ctl_timeout: seconds for a request to arrive whole
+    int max_request = 65536;        // ctl_max_request: bytes of one request
     cfg::Loc loc;
 };
 
@@ -138,7 +159,12 @@ struct Config {
     int tcp_max_write_queue = 262144;   // bytes queued per connection
     int udp_max_msg_size = 65535;
     int shm_mem_size = 32;              // MB
-    std::string ctl_socket = "/run/ser/ser.ctl";
+    std::string ctl_socket = "/run/ser/ser.ctl";   // as written (see ctl)
+    CtlCfg ctl;
+    std::string metrics_listen;         // "addr:port" of the /metrics endpoint, as written; "" = none
+    std::string metrics_addr;           // numeric
+    int metrics_family = 0;
+    uint16_t metrics_port = 0;
     std::string user, group;
     std::string pid_file;
     bool server_signature = true;

@@ -50,7 +50,7 @@ std::optional<ChanMsg> chan_decode(std::string_view d)
         return std::nullopt;
     std::memcpy(&h, d.data(), sizeof h);
     // The proto indexes the transport table on the receiving side.
-    if ((h.kind != ChanKind::SendConn && h.kind != ChanKind::SendAddr) || static_cast<int>(h.proto) >= kProtoCount ||
+    if ((h.kind != ChanKind::SendConn && h.kind != ChanKind::SendAddr && h.kind != ChanKind::Close) || static_cast<int>(h.proto) >= kProtoCount ||
         d.size() < sizeof h + h.host_len)
         return std::nullopt;
     ChanMsg m;

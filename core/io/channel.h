@@ -14,7 +14,9 @@
 
 namespace ser {
 
-enum class ChanKind : uint8_t { SendConn = 1, SendAddr = 2 };
+// SendConn / SendAddr: data for a connection or an address; Close: close
+// connection conn_id (serctl conn.close).
+enum class ChanKind : uint8_t { SendConn = 1, SendAddr = 2, Close = 3 };
 
 struct ChanMsg {
     ChanKind kind = ChanKind::SendAddr;

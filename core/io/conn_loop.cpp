@@ -39,6 +39,8 @@ bool is_fault(CloseReason r)
     case CloseReason::Peer:
     case CloseReason::Idle:
     case CloseReason::Shutdown:
+    case CloseReason::Done:
+    case CloseReason::Operator:
     case CloseReason::MsgReadTimeout:
     case CloseReason::FirstMsgTimeout:
     case CloseReason::ConnectFailed:
@@ -112,6 +114,13 @@ void ConnLoop::hold(StreamConn& c, bool on)
     cut_frames(c);
     if (!c.closing && !c.held)
         read(c);
+}
+
+void ConnLoop::close_when_sent(StreamConn& c)
+{
+    c.close_when_sent = true;
+    if (c.wqueue.empty() && !c.connecting)
+        close(c, CloseReason::Done, "%s: exchange done", c.remote.str().c_str());
 }
 
 void ConnLoop::unwatch(int fd)
@@ -490,6 +499,8 @@ void ConnLoop::flush(StreamConn& c)
         }
     }
     set_want_write(c, false);
+    if (c.close_when_sent)
+        close(c, CloseReason::Done, "%s: exchange done", c.remote.str().c_str());
 }
 
 void ConnLoop::set_want_write(StreamConn& c, bool on)

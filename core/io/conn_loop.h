@@ -98,6 +98,9 @@ public:
     // peer) and frames already read are not cut; releasing it cuts and reads
     // what waited. For a host whose sink (a device) is full.
     void hold(StreamConn& c, bool on);
+    // Closes `c` (CloseReason::Done) once what is queued for it has been
+    // written: the end of a reply-and-close exchange (HTTP, an error).
+    void close_when_sent(StreamConn& c);
     // Every live connection, for a host that fans out.
     template <typename F>
     void for_each(F&& f)

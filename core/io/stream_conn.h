@@ -40,6 +40,7 @@ struct StreamConn {
     bool want_write = false;                 // EPOLLOUT armed
     bool held = false;                       // not read (ConnLoop::hold): back-pressure from the host
     bool closing = false;
+    bool close_when_sent = false;            // ConnLoop::close_when_sent: closed once the queue is empty
     std::deque<std::string> wqueue;          // bytes waiting to leave
     size_t wqueue_bytes = 0;
     size_t woff = 0;                         // bytes of wqueue.front() already written

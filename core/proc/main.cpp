@@ -4,6 +4,7 @@
 #include "cfg/default_cfg.h"
 #include "io/tls_hooks.h"
 #include "proc/children.h"
+#include "proc/ctl_hook.h"
 #include "proc/serial_hook.h"
 #include "proc/options.h"
 #include "proc/privileges.h"
@@ -24,6 +25,33 @@ void print_diags(const std::vector<ser::cfg::Diag>& diags, bool quiet_notices)
     }
 }
 
+// The roles of the children, in the order they are set up and forked; then run.
+int start(const ser::Config& cfg, const ser::Options& opt)
+{
+    ser::RoleTable roles;
+    ser::register_udp_receivers(roles);
+    ser::register_tcp_workers(roles);
+    ser::register_serial_bridges(roles);
+    ser::register_control_role(roles);
+    return ser::run_server(cfg, opt, roles);
+}
+
+// ser --ser2sock ...: ser2sock's command line and conf file, then the same start.
+int run_ser2sock(int n, char** args)
+{
+    ser::Ser2sockLaunch l = ser::ser2sock_launch(n, args);
+    if (l.exit_code >= 0) {
+        (l.exit_code == 0 ? std::cout : std::cerr) << l.message;
+        return l.exit_code;
+    }
+    print_diags(l.res.diags, l.quiet_notices);
+    if (!l.res.ok()) {
+        std::cerr << "ser: the ser2sock settings have errors\n";
+        return 1;
+    }
+    return start(l.res.config, l.opt);
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -35,6 +63,8 @@ int main(int argc, char** argv)
         std::cerr << "ser: " << err << "\n" << ser::usage_text(argv[0]);
         return 2;
     }
+    if (opt->ser2sock)
+        return run_ser2sock(argc - opt->ser2sock_argi, argv + opt->ser2sock_argi);
     if (opt->help) {
         std::cout << ser::usage_text(argv[0]);
         return 0;
@@ -64,10 +94,5 @@ int main(int argc, char** argv)
                   << ": configuration OK\n";
         return 0;
     }
-    // The roles of the children, in the order they are set up and forked.
-    ser::RoleTable roles;
-    ser::register_udp_receivers(roles);
-    ser::register_tcp_workers(roles);
-    ser::register_serial_bridges(roles);
-    return ser::run_server(res.config, *opt, roles);
+    return start(res.config, *opt);
 }

@@ -33,15 +33,29 @@ std::string usage_text(const char* prog)
            "  -g GROUP  run as GROUP after binding the listeners\n"
            "  -m MB     shared memory size in MB (overrides shm_mem_size)\n"
            "  -V        print version, build options and OpenSSL versions, and exit (also --version)\n"
-           "  -h        print this help and exit (also --help)\n";
+           "  -h        print this help and exit (also --help)\n"
+           "  --ser2sock ARGS...  run as ser2sock: ARGS and ser2sock.conf are ser2sock's\n"
+           "            (first argument only; --ser2sock -h lists them)\n";
 }
 
 std::optional<Options> parse_options(int argc, char** argv, std::string& error)
 {
     Options o;
+    // A drop-in for ser2sock: `ser --ser2sock ...`, or ser under that name.
+    const char* base = argc > 0 ? std::strrchr(argv[0], '/') : nullptr;
+    base = base ? base + 1 : (argc > 0 ? argv[0] : "");
+    if (std::strcmp(base, "ser2sock") == 0 || (argc > 1 && std::strcmp(argv[1], "--ser2sock") == 0)) {
+        o.ser2sock = true;
+        o.ser2sock_argi = std::strcmp(base, "ser2sock") == 0 ? 1 : 2;
+        return o;
+    }
     o.cfg_file = default_cfg_file();
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
+        if (std::strcmp(a, "--ser2sock") == 0) {
+            error = "--ser2sock must be the first argument: what follows it is ser2sock's command line";
+            return std::nullopt;
+        }
         if (a[0] != '-' || a[1] == '\0') {
             error = std::string("unexpected argument \"") + a + "\"";
             return std::nullopt;

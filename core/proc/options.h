@@ -1,6 +1,6 @@
 #pragma once
 // The command line of ser (SER's flags): -f -c -D -E -d -P -u -g -m -V -h,
-// and --help / --version.
+// --help / --version, and --ser2sock, after which the command line is ser2sock's.
 
 #include <optional>
 #include <string>
@@ -18,6 +18,8 @@ struct Options {
     int shm_mb = 0;                // -m (0 = config's shm_mem_size)
     bool version = false;          // -V
     bool help = false;             // -h
+    bool ser2sock = false;         // --ser2sock, or started under the name ser2sock:
+    int ser2sock_argi = 0;         //   argv[ser2sock_argi..] is ser2sock's command line
 };
 
 // Parses argv; on a bad flag returns nullopt and sets `error`.

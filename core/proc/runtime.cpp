@@ -238,15 +238,21 @@ std::string Runtime::map_statistics(const RoleTable& roles)
 {
     // Sized now the processes and listeners are known: main, every child of
     // every role, and spares for roles still to come.
-    size_t procs = 1 + kSpareStatsSlots;
+    size_t children = 0;
     for (const Role& r : roles.roles())
-        procs += r.count(*this);
-    stats = Stats::create(*shm, static_cast<uint32_t>(procs), static_cast<uint32_t>(listen_addrs.size()));
+        children += r.count(*this);
+    size_t slots = 1 + children + kSpareStatsSlots;
+    stats = Stats::create(*shm, static_cast<uint32_t>(slots), static_cast<uint32_t>(listen_addrs.size()));
     if (!stats)
         return "shared memory of " + std::to_string(shm->size() >> 20) + " MB is too small for the statistics of " +
-               std::to_string(procs) + " processes and " + std::to_string(listen_addrs.size()) +
+               std::to_string(slots) + " processes and " + std::to_string(listen_addrs.size()) +
                " listeners: raise shm_mem_size or -m";
     Stats::bind_local(*stats->slot(0));
+    procs = ProcTable::create(*shm, static_cast<uint32_t>(children));
+    log_level = shm->alloc<std::atomic<int>>();
+    if (!procs || !log_level)
+        return "shared memory of " + std::to_string(shm->size() >> 20) + " MB is too small for the process table: "
+               "raise shm_mem_size or -m";
     return {};
 }
 

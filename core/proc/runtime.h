@@ -7,6 +7,7 @@
 #include "cfg/config.h"
 #include "shm/conn_table.h"
 #include "io/msg_io.h"
+#include "shm/proc_table.h"
 #include "shm/serial_status.h"
 #include "shm/shm.h"
 #include "shm/stats.h"
@@ -45,6 +46,8 @@ struct Runtime {
     std::optional<Shm> shm;
     ConnTable* conns = nullptr;
     Stats* stats = nullptr;          // a slot per process: main, the children, kSpareStatsSlots
+    ProcTable* procs = nullptr;      // a row per child (core.ps), written by main
+    std::atomic<int>* log_level = nullptr;   // the debug level every process logs at (log.level)
     std::vector<ListenAddr> listen_addrs;
     std::vector<UdpListener> udp;
     std::vector<StreamListener> streams;
@@ -55,6 +58,13 @@ struct Runtime {
     // Each serial block's live state (device, clients), placed by the same step.
     std::vector<SerialStatus*> serial_status;
     std::vector<int> listen_locks;   // one per listen address: no second server on it
+    // The control role's sockets (ctl/ctl_role.cpp): -1 when not in use.
+    int ctl_fd = -1;
+    std::string ctl_path;            // the unix socket's path, "" for tcp
+    int metrics_fd = -1;
+    // Whom ser runs as after the privilege drop (-u/-g or user=/group=), for
+    // the files it makes before it (the control socket).
+    std::string run_user, run_group;
     int64_t start_ms = 0;
 
     // Everything the children need, in steps: shared memory, listen

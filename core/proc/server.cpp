@@ -28,9 +28,11 @@ namespace {
 
 volatile sig_atomic_t g_stop = 0;
 volatile sig_atomic_t g_hup = 0;
+volatile sig_atomic_t g_usr1 = 0;
 
 void on_stop(int) { g_stop = 1; }
 void on_hup(int) { g_hup = 1; }
+void on_usr1(int) { g_usr1 = 1; }
 void on_chld(int) {}
 
 // One child process of a role, alive or waiting for its restart.
@@ -43,6 +45,7 @@ struct Child {
     int64_t started_ms = 0;
     int64_t restart_at_ms = 0;   // when dead: earliest restart
     int64_t backoff_ms = 100;
+    bool spawned_before = false; // a start after this is a restart (core.ps)
 };
 
 void set_signals()
@@ -55,6 +58,11 @@ void set_signals()
     sigaction(SIGHUP, &sa, nullptr);
     sa.sa_handler = on_chld;
     sigaction(SIGCHLD, &sa, nullptr);
+    // SER and Kamailio operators send USR1 for the statistics: main logs
+    // them; nothing else of a packager's habit (USR2, PIPE) ends ser.
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, nullptr);
+    signal(SIGUSR2, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -74,6 +82,7 @@ bool spawn(Runtime& rt, Child& ch)
         // Ctrl-C reaches the whole process group; stopping is main's call,
         // and main stops its children with SIGTERM.
         signal(SIGINT, SIG_IGN);
+        signal(SIGUSR1, SIG_IGN);   // main answers it for all
         g_stop = 0;
         log::set_role(ch.name.tag.c_str());
         set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
@@ -82,6 +91,9 @@ bool spawn(Runtime& rt, Child& ch)
     }
     ch.pid = pid;
     ch.started_ms = now_ms();
+    if (rt.procs)
+        rt.procs->started(ch.stats_slot - 1, pid, wall_ms(), ch.spawned_before);
+    ch.spawned_before = true;
     return true;
 }
 
@@ -124,6 +136,8 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
             ch.backoff_ms = now - ch.started_ms < 10000 ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
             ch.restart_at_ms = now + ch.backoff_ms;
             ch.pid = 0;
+            if (rt.procs)
+                rt.procs->died(ch.stats_slot - 1);
             if (ch.role->on_died)
                 ch.role->on_died(rt, ch.index);
         }
@@ -185,6 +199,8 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
     raise_fd_limit(cfg);
     Runtime rt;
+    rt.run_user = opt.user.empty() ? cfg.user : opt.user;
+    rt.run_group = opt.group.empty() ? cfg.group : opt.group;
     std::string err = rt.setup(cfg, opt.shm_mb, roles);
     if (!err.empty()) {
         LOG_CRIT("%s", err.c_str());
@@ -209,8 +225,15 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
         for (size_t i = 0, n = r.count(rt); i < n; i++)
             kids.push_back(Child{&r, i, r.child_name(rt, i)});
     // Statistics slot 0 is main's; a child keeps its slot across restarts.
-    for (size_t k = 0; k < kids.size(); k++)
+    for (size_t k = 0; k < kids.size(); k++) {
         kids[k].stats_slot = static_cast<uint32_t>(k + 1);
+        if (rt.procs)
+            rt.procs->describe(static_cast<uint32_t>(k), kids[k].role->name, kids[k].name.tag, kids[k].name.detail);
+    }
+    if (rt.procs)
+        rt.procs->set_main(getpid(), wall_ms());
+    if (rt.log_level)
+        log::share_level(rt.log_level);   // log.level reaches every process
     for (auto& ch : kids)
         if (!spawn(rt, ch))
             g_stop = 1;
@@ -218,6 +241,11 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
     while (!g_stop) {
         poll(nullptr, 0, 100);
         reap_and_restart(rt, kids);
+        if (g_usr1) {
+            g_usr1 = 0;
+            for (const std::string& l : stats_log_lines(rt.stats->sum()))
+                LOG_NOTICE("%s", l.c_str());
+        }
         if (g_hup) {
             g_hup = 0;
             // Main reloads too, so a worker forked later starts with the new material.

@@ -218,6 +218,11 @@ void TcpWorker::on_channel()
             LOG_ERR("malformed channel message (%zd bytes) ignored", n);
             continue;
         }
+        if (m->kind == ChanKind::Close) {
+            if (StreamConn* c = loop_->find(m->conn_id))
+                loop_->close(*c, CloseReason::Operator, "closed by the operator (conn.close %u)", m->conn_id);
+            continue;
+        }
         SendTarget t;
         t.proto = m->proto;
         t.dst = m->dst;

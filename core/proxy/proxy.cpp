@@ -239,6 +239,11 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
         return -1;
     }
     stats_.count(Stat::RequestsForwarded);
+    // One line per forward at info: method, Call-ID, from -> to, transports.
+    LOG_INFO("forward %.*s call-id %.*s: %s %s -> %s %s", static_cast<int>(ctx.msg.method.size()),
+             ctx.msg.method.data(), static_cast<int>(ctx.msg.call_id.size()), ctx.msg.call_id.data(),
+             std::string(proto_name(ctx.ri.proto)).c_str(), ctx.ri.src.str().c_str(),
+             std::string(proto_name(d.proto)).c_str(), d.addr.str().c_str());
     ++ctx.forwards;
     ctx.forwarded = true;
     return 1;

@@ -256,6 +256,9 @@ void Proxy::handle_response(MsgContext& ctx)
         return;
     }
     stats_.count(Stat::RepliesForwarded);
+    LOG_INFO("forward reply %d call-id %.*s: %s %s -> %s %s", m.status, static_cast<int>(m.call_id.size()),
+             m.call_id.data(), std::string(proto_name(ctx.ri.proto)).c_str(), ctx.ri.src.str().c_str(),
+             std::string(proto_name(t.proto)).c_str(), t.dst.str().c_str());
 }
 
 }  // namespace ser

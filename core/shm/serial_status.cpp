@@ -114,6 +114,11 @@ SerialStatusView SerialStatus::read() const
     v.reopens = reopens_.load(R);
     v.dropped = dropped_.load(R);
     v.link_dropped = link_dropped_.load(R);
+    v.baud = baud_.load(R);
+    uint32_t l = line_.load(R);
+    v.databits = static_cast<int>(l & 0xff);
+    v.stopbits = static_cast<int>((l >> 8) & 0xff);
+    v.parity = static_cast<char>((l >> 16) & 0xff);
     for (uint32_t i = 0; i < peers_n_; i++) {
         const Peer& p = peers_[i];
         // A peer whose text is changing under us is read again; the writer

@@ -39,6 +39,11 @@ struct SerialStatusView {
     uint64_t reopens = 0;      // successful opens after the first
     uint64_t dropped = 0;      // bytes for the device it could not take (its queue full, or closed)
     uint64_t link_dropped = 0; // device bytes a down link's connect_buffer could not keep
+    // The line as the tty has it now (an RFC 2217 client may have changed it);
+    // 0 until the device was first open.
+    uint32_t baud = 0;
+    int databits = 0, stopbits = 0;
+    char parity = 0;           // N, E, O, M or S
     std::vector<SerialPeerView> peers;
 };
 
@@ -55,6 +60,13 @@ public:
     void device_tx(uint64_t n) { add(tx_, n); }
     void device_dropped(uint64_t n) { add(dropped_, n); }
     void link_dropped(uint64_t n) { add(link_dropped_, n); }
+    void line(uint32_t baud, int databits, char parity, int stopbits)
+    {
+        baud_.store(baud, std::memory_order_relaxed);
+        line_.store(static_cast<uint32_t>(databits) | static_cast<uint32_t>(stopbits) << 8 |
+                        static_cast<uint32_t>(static_cast<unsigned char>(parity)) << 16,
+                    std::memory_order_relaxed);
+    }
     // A slot for a new peer, or -1 when all are taken (it is then not listed).
     int attach(uint32_t conn, bool outgoing, std::string_view addr, int64_t wall_ms);
     void set_tls(int slot, std::string_view version, std::string_view cipher, std::string_view subject);
@@ -87,6 +99,7 @@ private:
     std::atomic<uint32_t> open_;
     std::atomic<int64_t> since_ms_;
     std::atomic<uint64_t> rx_, tx_, reopens_, dropped_, link_dropped_, opens_;
+    std::atomic<uint32_t> baud_, line_;   // line_: data bits, stop bits << 8, parity << 16
     uint32_t peers_n_ = 0;
     Peer* peers_ = nullptr;
 };

@@ -48,7 +48,7 @@ constexpr std::string_view kRefuseNames[] = {"table_full", "fd_exhausted", "not_
 constexpr std::string_view kCloseNames[] = {"peer", "read_error", "write_error", "refused", "idle",
                                             "msg_read_timeout", "first_msg_timeout", "send_timeout",
                                             "write_queue_full", "connect_failed", "connect_timeout",
-                                            "handshake_timeout", "too_large", "bad_frame", "shutdown"};
+                                            "handshake_timeout", "too_large", "bad_frame", "shutdown", "operator", "done"};
 constexpr std::string_view kTlsFailNames[] = {"protocol", "certificate", "peer_closed"};
 
 }  // namespace
@@ -146,5 +146,46 @@ void Stats::reset()
 StatsSlot& Stats::local() { return g_local; }
 
 void Stats::bind_local(StatsSlot s) { g_local = s; }
+
+}  // namespace ser
+
+namespace ser {
+namespace {
+
+template <typename E>
+std::string group_line(const char* what, const StatsSnapshot& s)
+{
+    std::string line;
+    for (size_t i = 0; i < static_cast<size_t>(E::Count); i++) {
+        uint64_t v = s[static_cast<E>(i)];
+        if (v)
+            line += " " + std::string(stat_name(static_cast<E>(i))) + "=" + std::to_string(v);
+    }
+    return std::string("stats ") + what + ":" + (line.empty() ? " none" : line);
+}
+
+}  // namespace
+
+std::vector<std::string> stats_log_lines(const StatsSnapshot& s)
+{
+    std::vector<std::string> out;
+    std::string line = "stats:";
+    for (size_t i = 0; i < static_cast<size_t>(Stat::Count); i++)
+        line += " " + std::string(stat_name(static_cast<Stat>(i))) + "=" + std::to_string(s[static_cast<Stat>(i)]);
+    out.push_back(line);
+    out.push_back(group_line<DropReason>("dropped", s));
+    out.push_back(group_line<SendError>("send errors", s));
+    out.push_back(group_line<RefuseReason>("refused", s));
+    out.push_back(group_line<CloseReason>("closed", s));
+    out.push_back(group_line<TlsFailReason>("tls failures", s));
+    line = "stats transports:";
+    for (int p = 0; p < kProtoCount; p++) {
+        auto pr = static_cast<Proto>(p);
+        line += " " + std::string(proto_name(pr)) + " in=" + std::to_string(s.msgs_in(pr)) +
+                " out=" + std::to_string(s.msgs_out(pr));
+    }
+    out.push_back(line);
+    return out;
+}
 
 }  // namespace ser

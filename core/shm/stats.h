@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -88,6 +89,8 @@ enum class CloseReason : uint8_t {
     TooLarge,         // a message over tcp_max_msg_size
     BadFrame,         // the framer could not cut the stream (not SIP)
     Shutdown,         // the process is stopping
+    Operator,         // conn.close on the control socket
+    Done,             // the host ended the exchange (an HTTP reply, a control error)
     Count
 };
 
@@ -99,6 +102,10 @@ enum class TlsFailReason : uint8_t {
     PeerClosed,   // the peer went away during the handshake
     Count
 };
+
+// The counters as a few log lines (SIGUSR1): every single counter, then each
+// reason group and the transports with their non-zero counts only.
+std::vector<std::string> stats_log_lines(const struct StatsSnapshot& s);
 
 // Names for the metrics text: "requests_in", "not_ours", ...
 std::string_view stat_name(Stat s);

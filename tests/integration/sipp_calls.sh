@@ -16,6 +16,7 @@ sipp_setup() {
 debug=1
 children=$children
 tcp_children=2
+ctl_socket="unix:$T/ser.ctl"
 listen=udp:127.0.0.1:$SER_PORT
 listen=tcp:127.0.0.1:$SER_PORT
 route {

@@ -26,19 +26,19 @@ cd "$SER_TOP" || fail "no source tree at $SER_TOP"
 make -j2 $flavour install DESTDIR="$T/root" PREFIX=/usr/local >"$T/make1.log" 2>&1 ||
     { tail -n 30 "$T/make1.log"; fail "make install DESTDIR=... failed"; }
 R=$T/root/usr/local
-for f in sbin/ser bin/ser-certs etc/ser/ser.cfg etc/ser/ser-production.cfg etc/ser/ser-serial.cfg \
-         etc/ser/ser-notls.cfg lib/systemd/system/ser.service lib/sysusers.d/ser.conf \
+for f in sbin/ser sbin/serctl bin/ser-certs etc/ser/ser.cfg etc/ser/ser-production.cfg etc/ser/ser-serial.cfg \
+         etc/ser/ser-notls.cfg etc/ser/ser2sock.conf lib/systemd/system/ser.service lib/sysusers.d/ser.conf \
          share/man/man8/ser.8 share/man/man8/serctl.8 share/man/man5/ser.cfg.5 share/man/man1/ser-certs.1; do
     [ -f "$R/$f" ] || fail "make install left out /usr/local/$f"
 done
-[ -x "$R/sbin/ser" ] && [ -x "$R/bin/ser-certs" ] || fail "programs not executable"
+[ -x "$R/sbin/ser" ] && [ -x "$R/sbin/serctl" ] && [ -x "$R/bin/ser-certs" ] || fail "programs not executable"
 [ "$(stat -c %a "$R/etc/ser/ser.cfg")" = 644 ] || fail "ser.cfg is not mode 644"
-[ ! -f "build/$variant/serctl" ] || [ -x "$R/sbin/serctl" ] || fail "build/$variant/serctl was built but not installed"
+cmp -s "$R/sbin/serctl" "build/$variant/serctl" || fail "the installed serctl is not build/$variant/serctl"
 grep -q '"\.\./build/certs/' "$R/etc/ser/ser.cfg" && fail "installed ser.cfg still points at build/certs"
 if [ "$variant" = "${variant#tls}" ]; then
     cmp -s "$R/etc/ser/ser.cfg" etc/ser-notls.cfg || fail "a build without TLS did not install ser-notls.cfg as ser.cfg"
 fi
-ok "DESTDIR install: binary, ser-certs, configs, unit, sysusers entry, 4 man pages"
+ok "DESTDIR install: ser, serctl, ser-certs, configs, unit, sysusers entry, 4 man pages"
 
 "$R/sbin/ser" -h >"$T/help" || fail "installed ser -h failed"
 grep -q 'default: /usr/local/etc/ser/ser.cfg' "$T/help" || { cat "$T/help"; fail "installed ser -h does not name /usr/local/etc/ser/ser.cfg"; }
@@ -90,9 +90,12 @@ cmp -s "$P/etc/ser/ser.cfg" "$T/mine.cfg" || fail "a second make install overwro
 grep -q 'ser.cfg is kept' "$T/make3.log" || fail "make install did not say it kept ser.cfg"
 ok "second install keeps the user's ser.cfg, ships ser.cfg.new, leaves unchanged files alone"
 
-# ./ser follows the flavour of every make, not only when build/<variant>/ser is newer.
+# ./ser and ./serctl follow the flavour of every make, not only when
+# build/<variant>/ser is newer than ./ser.
 # shellcheck disable=SC2086
 make -n $flavour ser >"$T/n.log" 2>&1 || fail "make -n ser failed"
-grep -q "cmp -s build/$variant/ser ser || cp -f build/$variant/ser ser" "$T/n.log" ||
-    { cat "$T/n.log"; fail "make $flavour does not compare ./ser with build/$variant/ser"; }
-ok "make $flavour always brings ./ser in line with build/$variant/ser"
+for b in ser serctl; do
+    grep -q "cmp -s build/$variant/$b $b || cp -f build/$variant/$b $b" "$T/n.log" ||
+        { cat "$T/n.log"; fail "make $flavour does not compare ./$b with build/$variant/$b"; }
+done
+ok "make $flavour always brings ./ser and ./serctl in line with build/$variant/"

@@ -7,7 +7,7 @@ command -v sipp >/dev/null || { echo "sipp not installed"; exit 77; }
 
 sipp_setup udp 2
 before=$(ser_children | sort)
-[ "$(echo "$before" | wc -l)" -eq 4 ] || fail "expected 4 children (2 udp + 2 tcp), got: $before"
+[ "$(echo "$before" | wc -l)" -eq 5 ] || fail "expected 5 children (2 udp + 2 tcp + control), got: $before"
 
 # Load in the background, then kill one receiver in the middle of it.
 ( sipp_run 100 1000 during >"$T/during.summary" ) &
@@ -20,9 +20,9 @@ i=0
 while ! grep -q "pid $victim) killed by signal 9; restarting" "$T/ser.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 grep -q "pid $victim) killed by signal 9; restarting" "$T/ser.log" || fail "main did not log the death of $victim"
 i=0
-while [ "$(ser_children | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while [ "$(ser_children | wc -l)" -lt 5 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 after=$(ser_children | sort)
-[ "$(echo "$after" | wc -l)" -eq 4 ] || fail "child not restarted: $after"
+[ "$(echo "$after" | wc -l)" -eq 5 ] || fail "child not restarted: $after"
 echo "$after" | grep -qx "$victim" && fail "victim $victim still listed"
 ok "receiver $victim killed and restarted"
 

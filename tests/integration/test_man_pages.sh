@@ -31,7 +31,7 @@ flags=$("$SER_BIN" -h | sed -n 's/^  \(-[A-Za-z]\).*/\1/p')
 for f in $flags; do
     grep -q -E -- "^       $f([ ,]|\$)" "$T/ser.8.txt" || fail "ser(8) has no OPTIONS entry for $f"
 done
-documented ser.8 --help --version SIGHUP SIGTERM SIGINT SIGUSR1 ser.cfg
+documented ser.8 --help --version --ser2sock SIGHUP SIGTERM SIGINT SIGUSR1 ser.cfg
 ok "ser(8) documents every flag of ser -h ($(echo $flags | tr -d '\n')), --help/--version and the signals"
 
 cmds=$(tools/ser-certs --help | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p;s/^  \([a-z][a-z]*\)$/\1/p' | sort -u)
@@ -41,11 +41,20 @@ documented ser-certs.1 $cmds --key-type --days --cn --force --p12-pass --reason 
 ok "ser-certs(1) documents every command of ser-certs --help: $(echo $cmds)"
 
 documented serctl.8 core.version core.uptime core.ps core.shmmem tcp.list tls.list tls.info \
-    tls.reload serial.list stats.reset conn.close log.level metrics system.listMethods --json
-ok "serctl(8) documents the control commands"
+    tls.reload serial.list stats.reset conn.close log.level metrics system.listMethods --json \
+    SER_CTL
+serctl=$(dirname "$SER_BIN")/serctl
+if [ -x "$serctl" ]; then
+    opts=$("$serctl" --help 2>&1 | sed -n 's/^  \(--*[A-Za-z]*\) .*/\1/p')
+    [ -n "$opts" ] || fail "serctl --help lists no option"
+    for o in $opts; do
+        grep -q -E -- "^       $o([ ,]|\$)" "$T/serctl.8.txt" || fail "serctl(8) has no OPTIONS entry for $o"
+    done
+fi
+ok "serctl(8) documents the control commands${opts:+ and every option of serctl --help ($(echo $opts))}"
 
-documented ser.cfg.5 listen children tcp_children tcp_max_connections ctl_socket tls_certificate \
+documented ser.cfg.5 listen children tcp_children tcp_max_connections ctl_socket ctl_mode metrics_listen tls_certificate \
     tls_private_key tls_ca_list tls_crl tls_verify tls_require_certificate tls_domain \
-    tls_client_domain tls_server_name baudrate allow banner rfc2217 framing route forward \
+    tls_client_domain tls_server_name baudrate allow banner terminal_init rfc2217 framing route forward \
     sl_send_reply
 ok "ser.cfg(5) covers globals, TLS, serial blocks and routes"

@@ -9,6 +9,7 @@ P=$(free_port)
 cat >"$T/ser.cfg" <<CFG
 children=2
 tcp_children=2
+ctl_socket="unix:$T/ser.ctl"
 listen=udp:127.0.0.1:$P
 listen=tcp:127.0.0.1:$P
 route { drop; }
@@ -24,12 +25,12 @@ SER_PID=$(cat "$T/ser.pid" 2>/dev/null)
 [ "$(ps -o ppid= -p "$SER_PID" | tr -d ' ')" = 1 ] || [ "$(ps -o sid= -p "$SER_PID" | tr -d ' ')" = "$SER_PID" ] \
     || fail "main is not detached (not a session leader, not re-parented)"
 wait_port udp "$P" 5 || fail "udp port not open"
-i=0; while [ "$(ser_children | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-[ "$(ser_children | wc -l)" -eq 4 ] || fail "expected 4 children"
+i=0; while [ "$(ser_children | wc -l)" -lt 5 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+[ "$(ser_children | wc -l)" -eq 5 ] || fail "expected 5 children (2 udp, 2 tcp, control)"
 for k in $SER_PID $(ser_children); do
     [ "$(ps -o user= -p "$k" | tr -d ' ')" = nobody ] || fail "process $k does not run as nobody"
 done
-ok "daemonized with pid file, 4 children, all running as nobody"
+ok "daemonized with pid file, 5 children, all running as nobody"
 
 kids=$(ser_children)
 start=$(date +%s%N)
@@ -49,7 +50,7 @@ ok "SIGINT stopped main and every child in ${ms} ms"
 setsid "$SER_BIN" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
 SER_PID=$!
 wait_port udp "$P" 5 || fail "udp port not open (process group run)"
-i=0; while [ "$(ser_children | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+i=0; while [ "$(ser_children | wc -l)" -lt 5 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 /bin/kill -s INT -- "-$SER_PID" || fail "ser is not a process group leader"
 i=0; while running "$SER_PID" && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done
 running "$SER_PID" && fail "main still running 2 s after SIGINT to the group"

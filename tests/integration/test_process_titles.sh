@@ -12,6 +12,7 @@ P=$(free_port)
 cat >"$T/ser.cfg" <<CFG
 children=2
 tcp_children=2
+ctl_socket="unix:$T/ser.ctl"
 listen=udp:127.0.0.1:$P
 listen=tcp:127.0.0.1:$P
 route { drop; }
@@ -22,7 +23,7 @@ title() { ps -ww -o args= -p "$1" 2>/dev/null; }
 # The children's titles, sorted, one a line; each child sets its own just after fork.
 titles() { for k in $(ser_children); do title "$k"; done | sort; }
 
-want=$(printf '%s\n' "ser: tcp worker 0" "ser: tcp worker 1" \
+want=$(printf '%s\n' "ser: control $T/ser.ctl" "ser: tcp worker 0" "ser: tcp worker 1" \
     "ser: udp receiver 127.0.0.1:$P #0" "ser: udp receiver 127.0.0.1:$P #1" | sort)
 i=0; while [ "$(titles)" != "$want" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 got=$(title "$SER_PID")
@@ -32,10 +33,10 @@ got=$(titles)
 $got
 expected:
 $want"
-ok "main and its 4 children show their roles: $(echo "$got" | tr '\n' ';')"
+ok "main and its 5 children show their roles: $(echo "$got" | tr '\n' ';')"
 
 comms=$(for k in $(ser_children); do ps -o comm= -p "$k"; done | sort | tr '\n' ';')
-[ "$comms" = "ser: tcp#0;ser: tcp#1;ser: udp#0.0;ser: udp#0.1;" ] || fail "children's comm names are $comms"
+[ "$comms" = "ser: ctl;ser: tcp#0;ser: tcp#1;ser: udp#0.0;ser: udp#0.1;" ] || fail "children's comm names are $comms"
 ok "comm names: $comms"
 
 victim=""

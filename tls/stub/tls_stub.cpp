@@ -14,6 +14,8 @@ void check_tls_material(const Config&, const CheckOptions&, Diags&) {}
 namespace ser {
 
 std::string tls_register(const Config&, const std::vector<ListenAddr>&) { return {}; }
+std::vector<TlsDomainInfo> tls_domain_info(const Config&) { return {}; }
+std::string tls_library_version() { return {}; }
 
 std::string tls_library_versions() { return {}; }
 

@@ -219,7 +219,7 @@ public:
         std::string d = encode(m);
         // The kind is the first byte on the wire.
         CPPUNIT_ASSERT_EQUAL(static_cast<char>(ChanKind::SendAddr), d[0]);
-        for (int k : {0, 3, 0x7f, 0xff}) {
+        for (int k : {0, 4, 0x7f, 0xff}) {
             std::string bad = d;
             bad[0] = static_cast<char>(k);
             CPPUNIT_ASSERT_MESSAGE(std::to_string(k), !chan_decode(bad));

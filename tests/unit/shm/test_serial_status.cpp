@@ -39,7 +39,10 @@ public:
         s->device_open(false, 4000);
         s->device_open(true, 5000);
         s->link_dropped(7);
+        s->line(250000, 7, 'E', 2);
         SerialStatusView v = s->read();
+        CPPUNIT_ASSERT_EQUAL(uint32_t{250000}, v.baud);
+        CPPUNIT_ASSERT(v.databits == 7 && v.parity == 'E' && v.stopbits == 2);
         CPPUNIT_ASSERT(v.open);
         CPPUNIT_ASSERT_EQUAL(int64_t{5000}, v.since_ms);
         CPPUNIT_ASSERT_EQUAL(uint64_t{10}, v.rx);
