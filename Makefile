@@ -3,7 +3,8 @@
 #   make [TLS=1] [SANITIZE=1]   build ./ser
 #   make TLS=1 run              build and run on etc/ser.cfg in the foreground
 #   make TLS=1 test             build and run every test (unit, config corpus, integration)
-#   make install PREFIX=...     install binary, tools and etc/
+#   make install PREFIX=...     install ser, serctl, ser-certs, configs, the systemd unit,
+#                               man pages (DESTDIR= for a staging tree; see Makefile.defs)
 #   make bench                  benchmarks (bench/)
 
 include Makefile.defs
@@ -34,13 +35,16 @@ SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
 SERCTL   := $(BUILD)/serctl
 
-.PHONY: all deps run test unit-test install clean bench
+.PHONY: all deps run test unit-test install clean bench ser FORCE
 all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
+# Phony and compared by content: after `make TLS=1` and `make`, a second
+# `make TLS=1` builds nothing yet must still bring back the TLS binaries,
+# which are older than the ./ser and ./serctl they replace.
 ser: $(SER) $(SERCTL)
-	@cp -f $(SER) ser
-	@cp -f $(SERCTL) serctl
+	@cmp -s $(SER) ser || cp -f $(SER) ser
+	@cmp -s $(SERCTL) serctl || cp -f $(SERCTL) serctl
 
 # serctl: the control socket's command line (tools/serctl.cpp, nlohmann-json).
 $(SERCTL): $(BUILD)/tools/serctl.o
@@ -101,16 +105,55 @@ test: ser $(SER_TEST) | deps
 bench: ser | deps
 	SER_BIN=$(abspath $(SER)) bench/run.sh
 
-install: ser
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(SHAREDIR)
-	install -m 755 $(SER) $(DESTDIR)$(BINDIR)/ser
-	for t in tools/ser-certs tools/serctl; do [ -f $$t ] && install -m 755 $$t $(DESTDIR)$(BINDIR)/ || true; done
-	for f in etc/*.cfg; do \
-	    sed 's|"\.\./build/certs/|"certs/|' $$f > $(DESTDIR)$(CFGDIR)/$$(basename $$f); \
-	    chmod 644 $(DESTDIR)$(CFGDIR)/$$(basename $$f); done
-	for f in etc/*.service; do [ -f $$f ] && install -m 644 $$f $(DESTDIR)$(SHAREDIR)/ || true; done
+# The installed binary differs from $(SER) in one object: options.o compiled
+# with SER_CFG_FILE, so `ser` without -f reads $(CFGDIR)/ser.cfg instead of
+# the embedded development config. The stamp holds that path and changes only
+# with it, so a new PREFIX recompiles that object and nothing else.
+INST      := $(BUILD)/install
+SER_INST  := $(INST)/ser
+CFG_FILE  := $(CFGDIR)/ser.cfg
+OPTS_OBJ  := $(BUILD)/core/proc/options.o
+
+$(INST)/cfg_file.stamp: FORCE
+	@mkdir -p $(INST)
+	@echo '$(SBINDIR) $(CFG_FILE)' | cmp -s - $@ || echo '$(SBINDIR) $(CFG_FILE)' > $@
+
+$(INST)/options.o: core/proc/options.cpp $(INST)/cfg_file.stamp | $(GEN)/cfg.tab.hh deps
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -DSER_CFG_FILE='"$(CFG_FILE)"' -c -o $@ $<
+
+$(SER_INST): $(filter-out $(OPTS_OBJ),$(LIB_OBJ)) $(INST)/options.o $(MAIN_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit's paths follow PREFIX; the rest of it is etc/ser.service.in.
+$(INST)/ser.service: etc/ser.service.in $(INST)/cfg_file.stamp
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CFGDIR@|$(CFGDIR)|g' etc/ser.service.in > $@
+
+# A DESTDIR staging tree (a package build) gets every file. A live system
+# keeps the config files it has: a changed shipped version goes beside the
+# user's as NAME.cfg.new, as a package manager treats a conffile. ser.cfg is
+# the flavour's default config (etc/ser-notls.cfg without TLS), its
+# certificate paths made relative to $(CFGDIR) (certs/).
+install: $(SER_INST) $(SERCTL) $(INST)/ser.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(CFGDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(SER_INST) $(DESTDIR)$(SBINDIR)/ser
+	install -m 755 $(SERCTL) $(DESTDIR)$(SBINDIR)/serctl
+	install -m 755 tools/ser-certs $(DESTDIR)$(BINDIR)/ser-certs
+	@for f in etc/*.cfg etc/ser2sock.conf; do \
+	    name=$$(basename $$f); src=$$f; \
+	    [ $$name = ser.cfg ] && src=$(DEFAULT_CFG); \
+	    dst=$(DESTDIR)$(CFGDIR)/$$name; \
+	    sed 's|"\.\./build/certs/|"certs/|' $$src > $(INST)/$$name; \
+	    if [ -f $$dst ] && ! cmp -s $(INST)/$$name $$dst; then \
+	        echo "install: $$dst is kept; the shipped version is $$dst.new"; dst=$$dst.new; fi; \
+	    echo "install -m 644 $$src $$dst"; install -m 644 $(INST)/$$name $$dst; done
+	install -m 644 $(INST)/ser.service $(DESTDIR)$(UNITDIR)/ser.service
+	install -m 644 etc/ser.sysusers $(DESTDIR)$(SYSUSERSDIR)/ser.conf
+	install -m 644 man/ser-certs.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/ser.cfg.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/ser.8 man/serctl.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build ser
+	rm -rf build ser serctl
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(INST)/options.d

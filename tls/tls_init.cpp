@@ -9,6 +9,7 @@
 #include "io/transport.h"
 
 #include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
@@ -198,6 +199,12 @@ std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& liste
     register_transport(Proto::Tls, &tls::tls_transport_init(cfg, tcp_transport(), std::move(domains)));
     LOG_INFO("TLS: %zu domain(s) ready", n);
     return {};
+}
+
+std::string tls_library_versions()
+{
+    // The two differ when the system's libssl was upgraded after the build.
+    return std::string("OpenSSL: built with ") + OPENSSL_VERSION_TEXT + ", running with " + tls_library_version();
 }
 
 }  // namespace ser

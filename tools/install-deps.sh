@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config nlohmann-json3-dev"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"

@@ -32,5 +32,9 @@ struct TlsDomainInfo {
 std::vector<TlsDomainInfo> tls_domain_info(const Config& cfg);
 // "OpenSSL 3.0.15 3 Sep 2024" (the library running), or "" without TLS.
 std::string tls_library_version();
+// The TLS library ser was compiled against and the one it runs with, e.g.
+// "OpenSSL: built with OpenSSL 3.0.15 3 Sep 2024, running with OpenSSL 3.0.16 11 Feb 2025";
+// "" in a build without TLS. Any process, any time.
+std::string tls_library_versions();
 
 }  // namespace ser

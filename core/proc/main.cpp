@@ -2,10 +2,12 @@
 // then (unless -c) start the server.
 #include "cfg/cfg_check.h"
 #include "cfg/default_cfg.h"
+#include "io/tls_hooks.h"
 #include "proc/children.h"
 #include "proc/ctl_hook.h"
 #include "proc/serial_hook.h"
 #include "proc/options.h"
+#include "proc/privileges.h"
 #include "proc/proc_title.h"
 #include "proc/server.h"
 
@@ -70,11 +72,18 @@ int main(int argc, char** argv)
     if (opt->version) {
         std::cout << "ser " << SER_VERSION << " (" << (ser::cfg::tls_compiled_in() ? "TLS" : "no TLS")
                   << ", C++20)\n";
+        if (std::string v = ser::tls_library_versions(); !v.empty())
+            std::cout << v << '\n';
         return 0;
     }
     ser::cfg::CheckResult res = opt->cfg_file.empty()
                                     ? ser::cfg::load_config_text(ser::default_cfg_text(), ser::default_cfg_name())
                                     : ser::cfg::load_config(opt->cfg_file);
+    if (res.ok()) {
+        auto more = ser::check_readable_after_drop(res.config, opt->user.empty() ? res.config.user : opt->user,
+                                                   opt->group.empty() ? res.config.group : opt->group);
+        res.diags.insert(res.diags.end(), more.begin(), more.end());
+    }
     print_diags(res.diags, !opt->check_only && opt->debug_bump == 0);
     if (!res.ok()) {
         std::cerr << "ser: configuration has errors\n";

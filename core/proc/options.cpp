@@ -1,14 +1,29 @@
 #include "proc/options.h"
 
+#include "cfg/default_cfg.h"
+
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 namespace ser {
 
+std::string default_cfg_file()
+{
+#ifdef SER_CFG_FILE
+    return SER_CFG_FILE;
+#else
+    return {};
+#endif
+}
+
 std::string usage_text(const char* prog)
 {
+    std::string dflt = default_cfg_file();
+    if (dflt.empty())
+        dflt = "the embedded " + default_cfg_name();
     return std::string("usage: ") + prog + " [options]\n"
-           "  -f FILE   configuration file (default: the embedded etc/ser.cfg)\n"
+           "  -f FILE   configuration file (default: " + dflt + ")\n"
            "  -c        check the configuration and exit (0 = good, 1 = errors)\n"
            "  -D        stay in the foreground (no daemon)\n"
            "  -E        log to stderr instead of syslog\n"
@@ -17,8 +32,8 @@ std::string usage_text(const char* prog)
            "  -u USER   run as USER after binding the listeners\n"
            "  -g GROUP  run as GROUP after binding the listeners\n"
            "  -m MB     shared memory size in MB (overrides shm_mem_size)\n"
-           "  -V        print version and build options and exit\n"
-           "  -h        print this help and exit\n"
+           "  -V        print version, build options and OpenSSL versions, and exit (also --version)\n"
+           "  -h        print this help and exit (also --help)\n"
            "  --ser2sock ARGS...  run as ser2sock: ARGS and ser2sock.conf are ser2sock's\n"
            "            (first argument only; --ser2sock -h lists them)\n";
 }
@@ -34,6 +49,7 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error)
         o.ser2sock_argi = std::strcmp(base, "ser2sock") == 0 ? 1 : 2;
         return o;
     }
+    o.cfg_file = default_cfg_file();
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
         if (std::strcmp(a, "--ser2sock") == 0) {
@@ -43,6 +59,18 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error)
         if (a[0] != '-' || a[1] == '\0') {
             error = std::string("unexpected argument \"") + a + "\"";
             return std::nullopt;
+        }
+        if (a[1] == '-') {
+            std::string_view l = a;
+            if (l == "--help")
+                o.help = true;
+            else if (l == "--version")
+                o.version = true;
+            else {
+                error = std::string("unknown option ") + a;
+                return std::nullopt;
+            }
+            continue;
         }
         // Flags may be grouped as in SER: -DDE, -dd.
         for (const char* f = a + 1; *f; f++) {

@@ -1,6 +1,6 @@
 #pragma once
 // The command line of ser (SER's flags): -f -c -D -E -d -P -u -g -m -V -h,
-// and --ser2sock, after which the command line is ser2sock's.
+// --help / --version, and --ser2sock, after which the command line is ser2sock's.
 
 #include <optional>
 #include <string>
@@ -8,7 +8,7 @@
 namespace ser {
 
 struct Options {
-    std::string cfg_file;          // -f; empty = the embedded default config
+    std::string cfg_file;          // -f, else default_cfg_file(); empty = the embedded default config
     bool check_only = false;       // -c
     bool foreground = false;       // -D
     bool log_stderr = false;       // -E
@@ -24,6 +24,11 @@ struct Options {
 
 // Parses argv; on a bad flag returns nullopt and sets `error`.
 std::optional<Options> parse_options(int argc, char** argv, std::string& error);
+
+// The config file read without -f: SER_CFG_FILE when the binary was built
+// with it (an installed ser: the Makefile sets it from PREFIX), else "" (a
+// development build runs its embedded default config).
+std::string default_cfg_file();
 
 // The text printed by -h.
 std::string usage_text(const char* prog);

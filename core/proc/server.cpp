@@ -5,14 +5,13 @@
 #include "proc/server.h"
 
 #include "log.h"
+#include "proc/privileges.h"
 #include "proc/proc_title.h"
 #include "proc/runtime.h"
 #include "io/transport.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -96,33 +95,6 @@ bool spawn(Runtime& rt, Child& ch)
         rt.procs->started(ch.stats_slot - 1, pid, wall_ms(), ch.spawned_before);
     ch.spawned_before = true;
     return true;
-}
-
-std::string drop_privileges(const std::string& user, const std::string& group)
-{
-    gid_t gid = 0;
-    uid_t uid = 0;
-    if (!group.empty()) {
-        struct group* gr = getgrnam(group.c_str());
-        if (!gr)
-            return "unknown group \"" + group + "\"";
-        gid = gr->gr_gid;
-    }
-    if (!user.empty()) {
-        struct passwd* pw = getpwnam(user.c_str());
-        if (!pw)
-            return "unknown user \"" + user + "\"";
-        uid = pw->pw_uid;
-        if (group.empty())
-            gid = pw->pw_gid;
-        if (initgroups(user.c_str(), gid) != 0)
-            return std::string("initgroups failed: ") + std::strerror(errno);
-    }
-    if ((!group.empty() || !user.empty()) && setgid(gid) != 0)
-        return std::string("setgid failed: ") + std::strerror(errno);
-    if (!user.empty() && setuid(uid) != 0)
-        return std::string("setuid failed: ") + std::strerror(errno);
-    return {};
 }
 
 void daemonize()

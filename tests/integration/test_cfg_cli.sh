@@ -7,7 +7,8 @@
 # every tests/cfg/good/*.cfg must exit 0. Cases that need generated
 # certificates (@CERTS@, # in-certs-dir) are left to the unit test
 # (tests/unit/cfg/test_cfg_corpus.cpp); "# tls-only" / "# plain-only" cases
-# run only in the matching build. Then: -V, -h, an unknown flag, a missing
+# run only in the matching build. Then: -V (and its OpenSSL line), -h,
+# --help/--version, an unknown flag, a missing
 # config file, the embedded default config.
 #
 # Environment: SER_BIN (default ./ser), SER_TOP (repository root), SER_TLS (0/1).
@@ -136,6 +137,33 @@ if [ "$rc" -ne 0 ]; then
     fail "-h: exit status $rc, expected 0"
 elif ! grep -q 'usage:' "$OUT" || ! grep -q -- '-c' "$OUT"; then
     fail "-h: no usage text with -c on stdout"
+fi
+
+# -V in a TLS build names the OpenSSL it was built with and runs with.
+if [ "$tls" = 1 ]; then
+    run -V
+    grep -q '^OpenSSL: built with OpenSSL [0-9].*, running with OpenSSL [0-9]' "$OUT" ||
+        fail "-V: no 'OpenSSL: built with ..., running with ...' line: $(head -c 300 "$OUT")"
+fi
+
+# --help and --version are -h and -V; -h names the default config (a
+# development build: the embedded one).
+run -h
+cp "$OUT" "$T/h.out"
+run --help
+if [ "$rc" -ne 0 ] || ! cmp -s "$OUT" "$T/h.out"; then
+    fail "--help: exit status $rc or output differs from -h"
+fi
+grep -q 'default: the embedded etc/ser' "$T/h.out" || fail "-h does not name the default config"
+run -V
+cp "$OUT" "$T/v.out"
+run --version
+if [ "$rc" -ne 0 ] || ! cmp -s "$OUT" "$T/v.out"; then
+    fail "--version: exit status $rc or output differs from -V"
+fi
+run --bogus
+if [ "$rc" -ne 2 ] || ! grep -q -- '--bogus' "$ERR"; then
+    fail "--bogus: exit status $rc (expected 2) or not named"
 fi
 
 # An unknown flag: exit 2, the flag named, usage shown.

@@ -17,4 +17,6 @@ std::string tls_register(const Config&, const std::vector<ListenAddr>&) { return
 std::vector<TlsDomainInfo> tls_domain_info(const Config&) { return {}; }
 std::string tls_library_version() { return {}; }
 
+std::string tls_library_versions() { return {}; }
+
 }  // namespace ser
