@@ -170,8 +170,10 @@ void p_obsolete(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
 
 void p_unsupported(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
 {
-    d.warning(a.loc, a.name + " is not supported by ser yet and is ignored: Via and Record-Route carry the "
-                     "listen address");
+    // It would change what Via and Record-Route say: ignoring it would send
+    // replies to the wrong place, so it is refused rather than accepted.
+    d.error(a.loc, a.name + " is not available in ser yet: Via and Record-Route carry the listen address; "
+                   "remove it (or listen on the address peers must use)");
 }
 
 void p_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
