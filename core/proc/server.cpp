@@ -63,6 +63,7 @@ void set_signals()
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, nullptr);
     signal(SIGUSR2, SIG_IGN);
+    signal(SIGALRM, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -195,6 +196,10 @@ void raise_fd_limit(const Config& cfg)
 int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
 {
     set_proc_title("ser: main", nullptr);
+    // Until the handlers are in place (after set-up, which may take a while
+    // with many TLS domains), a reload or statistics signal must not end ser.
+    for (int sig : {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE})
+        signal(sig, SIG_IGN);
     bool to_stderr = opt.log_stderr || cfg.log_stderror;
     log::init(cfg.debug + opt.debug_bump, to_stderr, cfg.log_facility.c_str());
     raise_fd_limit(cfg);
