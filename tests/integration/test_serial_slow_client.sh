@@ -122,6 +122,14 @@ peak=$(sed -n 's/^peak sampled VmRSS kB: //p' "$T/slow.out")
 hwm=$(sed -n 's/^VmHWM kB: //p' "$T/slow.out")
 bound=$((idle + 2 * 2 * QUEUE_KB + 1024))
 echo "bridge (pid $bridge) memory: idle VmRSS ${idle} kB, peak sampled VmRSS ${peak} kB, VmHWM ${hwm} kB, bound ${bound} kB"
+if ldd "$SER_BIN" 2>/dev/null | grep -q libasan; then
+    # ASan keeps freed memory in quarantine: RSS says nothing about the bridge's bounds there.
+    echo "AddressSanitizer build: the memory bound is not checked (measured peak ${peak} kB)"
+    kill -0 "$SER_PID" 2>/dev/null || fail "ser died"
+    stop_ser
+    ok "slow client dropped, fast client complete (memory bound checked in the plain build only)"
+    exit 0
+fi
 [ "$peak" -le "$bound" ] || fail "bridge VmRSS reached ${peak} kB, over ${bound} kB (idle ${idle} kB): memory grew with the slow client"
 [ "$hwm" -le "$bound" ] || fail "bridge VmHWM ${hwm} kB, over ${bound} kB (idle ${idle} kB): memory grew with the slow client"
 ok "bridge memory bounded: VmHWM ${hwm} kB, $((hwm - idle)) kB over idle (bound ${bound} kB)"

@@ -401,7 +401,8 @@ public:
     void testBindAddress()
     {
         Scratch sc;
-        const SerialCfg& s6 = the_serial(run({"-s", "/dev/ttyS1", "-i", "::1"}, nowhere(sc)));
+        auto l6 = run({"-s", "/dev/ttyS1", "-i", "::1"}, nowhere(sc));   // kept: s6 points into it
+        const SerialCfg& s6 = the_serial(l6);
         CPPUNIT_ASSERT_EQUAL(std::string("::1"), s6.listens[0].addr);
         CPPUNIT_ASSERT_EQUAL(AF_INET6, s6.listens[0].family);
         auto l = run({"-s", "/dev/ttyS1", "-i", "localhost"}, nowhere(sc));
