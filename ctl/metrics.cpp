@@ -102,6 +102,8 @@ std::string metrics_text(Runtime& rt)
         {Stat::ConnsAccepted, "ser_connections_accepted_total", "Stream connections accepted."},
         {Stat::ConnsOpened, "ser_connections_opened_total", "Outgoing stream connections started."},
         {Stat::TlsHandshakesOk, "ser_tls_handshakes_total", "TLS handshakes completed."},
+        {Stat::TlsReloads, "ser_tls_reloads_total", "TLS material reloads that took effect, per process."},
+        {Stat::TlsReloadFailures, "ser_tls_reload_failures_total", "TLS reloads refused; the old material stayed."},
     };
     for (const Single& x : singles) {
         o.family(x.name, "counter", x.help);

@@ -3,6 +3,7 @@
 // CA list and CRL parse, the cipher list is one OpenSSL accepts.
 #include "cfg/cfg_check.h"
 #include "tls_init.h"
+#include "tls_material.h"
 #include "tls_util.h"
 
 #include <sys/stat.h>
@@ -25,6 +26,9 @@ struct Where {
     Loc loc;
     std::string what;   // "tls_domain[1.2.3.4:5061]" or "default TLS domain"
     const TlsParams* params = nullptr;
+    bool client = false;       // the identity is used to connect out
+    bool check_role = true;    // the certificate was chosen for this role
+    int warn_days = 30;        // tls_expiry_warn_days
     // Where `param` was given (the block, or the listener, when it is a default).
     const Loc& at(std::string_view param) const
     {
@@ -59,6 +63,18 @@ bool load_cert(const std::string& path, const Where& w, const char* param, Diags
         return false;
     }
     return true;
+}
+
+// Validity and role of the certificate, a CRL's next update: fatal ones are
+// errors, the rest warnings (tls_material.h holds the rules a reload shares).
+void report(const std::vector<tls::MaterialIssue>& issues, const Loc& at, const std::string& prefix, Diags& d)
+{
+    for (const auto& i : issues) {
+        if (i.fatal)
+            d.error(at, prefix + i.text);
+        else
+            d.warning(at, prefix + i.text);
+    }
 }
 
 void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
@@ -104,10 +120,18 @@ void check_crl(const TlsParams& p, const Where& w, Diags& d)
     if (!bio)
         return;
     tls::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
-    if (!crl)
+    if (!crl) {
         d.error(w.at("tls_crl"), w.what + ": tls_crl \"" + p.crl + "\" holds no PEM CRL (" + drain_errors() + ")");
-    else if (p.ca_list.empty())
+        return;
+    }
+    if (p.ca_list.empty())
         d.warning(w.at("tls_crl"), w.what + ": tls_crl without tls_ca_list: nothing can be checked against it");
+    do {
+        report(tls::check_crl(crl.get(), p.crl_expired_warn, w.warn_days, time(nullptr)), w.at("tls_crl"),
+               w.what + ": tls_crl \"" + p.crl + "\" ", d);
+        crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    } while (crl);
+    ERR_clear_error();
 }
 
 void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
@@ -142,8 +166,11 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
         return;
     tls::X509Ptr cert;
     if (need_cert || !p.certificate.empty()) {
-        if (load_cert(p.certificate, w, "tls_certificate", d, cert))
+        if (load_cert(p.certificate, w, "tls_certificate", d, cert)) {
             check_key(p, w, cert.get(), d);
+            report(tls::check_certificate(cert.get(), w.client, w.check_role, w.warn_days, time(nullptr)),
+                   w.at("tls_certificate"), w.what + ": tls_certificate \"" + p.certificate + "\" ", d);
+        }
     }
     if (!p.ca_list.empty())
         check_ca_list(p, w, d);
@@ -174,7 +201,8 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
             if (l.tls && !covered.count({l.addr, l.port}))
                 default_used = true;
     if (default_used)
-        check_domain(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls}, true, opt, d);
+        check_domain(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls, false, true, cfg.tls_expiry_warn_days},
+                     true, opt, d);
     else
         check_ciphers(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls}, d);
     for (const auto& dom : cfg.tls_domains) {
@@ -186,7 +214,8 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
         if (dom.client && p.certificate == cfg.tls.certificate && p.certificate == cfg.dir + "cert.pem" &&
             access(p.certificate.c_str(), R_OK) != 0)
             p.certificate.clear();
-        check_domain(p, Where{dom.loc, name, &p}, need, opt, d);
+        bool own_cert = !dom.client || dom.params.certificate != cfg.tls.certificate;
+        check_domain(p, Where{dom.loc, name, &p, dom.client, own_cert, cfg.tls_expiry_warn_days}, need, opt, d);
     }
 }
 

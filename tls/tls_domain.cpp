@@ -3,7 +3,10 @@
 #include "tls_domain.h"
 
 #include "tls_init.h"
+#include "tls_material.h"
 #include "tls_server.h"
+
+#include "log.h"
 
 #include <strings.h>
 
@@ -52,12 +55,87 @@ std::string client_hello_sni(SSL* ssl)
     return std::string(reinterpret_cast<const char*>(p + 5), n);
 }
 
+// The checks of tls_material.h on what ctx loaded; "" or the first fatal one.
+std::string validate(const TlsDomain& d, bool check_role)
+{
+    time_t now = time(nullptr);
+    if (X509* cert = SSL_CTX_get0_certificate(d.ctx.get()))
+        for (const MaterialIssue& i : check_certificate(cert, d.client, check_role, 0, now))
+            if (i.fatal)
+                return d.name + ": tls_certificate \"" + d.params.certificate + "\" " + i.text;
+    X509_STORE* store = SSL_CTX_get_cert_store(d.ctx.get());
+    STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(store);
+    for (int k = 0; k < sk_X509_OBJECT_num(objs); k++)
+        if (X509_CRL* crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, k)))
+            for (const MaterialIssue& i : check_crl(crl, d.params.crl_expired_warn, 0, now))
+                if (i.fatal)
+                    return d.name + ": tls_crl \"" + d.params.crl + "\" " + i.text;
+    return {};
+}
+
 }  // namespace
+
+int domain_ex_index()
+{
+    // First called in main while the domains are built, before fork.
+    static const int idx = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return idx;
+}
+
+const TlsDomain* domain_of(const SSL_CTX* ctx)
+{
+    return ctx ? static_cast<const TlsDomain*>(SSL_CTX_get_ex_data(ctx, domain_ex_index())) : nullptr;
+}
+
+int verify_callback(int ok, X509_STORE_CTX* sc)
+{
+    if (ok || X509_STORE_CTX_get_error(sc) != X509_V_ERR_CRL_HAS_EXPIRED)
+        return ok;
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(sc, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    const TlsDomain* d = ssl ? domain_of(SSL_get_SSL_CTX(ssl)) : nullptr;
+    if (!d)
+        return ok;
+    if (d->params.crl_expired_warn) {
+        LOG_WARN("%s: tls_crl \"%s\" is past its next update; the peer's certificate is checked against it anyway "
+                 "(tls_crl_expired=warn): issue a new CRL", d->name.c_str(), d->params.crl.c_str());
+        return 1;
+    }
+    LOG_ERR("%s: tls_crl \"%s\" is past its next update: EVERY client certificate is refused until a new CRL "
+            "is in place (tls_crl_expired=refuse; ser takes a new file without a signal)",
+            d->name.c_str(), d->params.crl.c_str());
+    return 0;
+}
+
+std::string TlsDomainSet::regression_in(const TlsDomainSet& fresh) const
+{
+    for (const auto& n : fresh.domains_) {
+        const TlsDomain* old = find_named(n->name);
+        if (old && old->chain_problem.empty() && !n->chain_problem.empty())
+            return n->name + ": the chain of tls_certificate \"" + n->params.certificate +
+                   "\" no longer verifies (" + n->chain_problem +
+                   "); it did before: is an intermediate certificate missing from the file?";
+    }
+    return {};
+}
+
+const TlsDomain* TlsDomainSet::find_named(const std::string& name) const
+{
+    for (const auto& d : domains_)
+        if (d->name == name)
+            return d.get();
+    return nullptr;
+}
 
 std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::string& err)
 {
     auto set = std::make_shared<TlsDomainSet>();
-    auto add = [&](bool client, bool is_default, const SockAddr& addr, const TlsParams& p, std::string name) {
+    // What ser -c checks is checked here, no more: the default client domain
+    // (the global settings used to connect out, presented only when readable)
+    // is not, and a client domain's role only when it was given its own
+    // certificate (not the server's it inherits).
+    enum class Check { None, Dates, DatesAndRole };
+    auto add = [&](bool client, bool is_default, const SockAddr& addr, const TlsParams& p, std::string name,
+                   Check check) {
         auto d = std::make_unique<TlsDomain>();
         d->client = client;
         d->is_default = is_default;
@@ -67,14 +145,21 @@ std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::
         d->ctx = make_ctx(p, client, d->name, err);
         if (!d->ctx)
             return static_cast<TlsDomain*>(nullptr);
+        if (check != Check::None)
+            err = validate(*d, check == Check::DatesAndRole);
+        if (!err.empty())
+            return static_cast<TlsDomain*>(nullptr);
+        d->chain_problem = chain_problem(d->ctx.get(), p.ca_list, client);
+        SSL_CTX_set_ex_data(d->ctx.get(), domain_ex_index(), d.get());
         if (!client)
             SSL_CTX_set_client_hello_cb(d->ctx.get(), client_hello_callback, nullptr);
         set->domains_.push_back(std::move(d));
         return set->domains_.back().get();
     };
-    if (default_server_used(cfg) && !(set->default_server_ = add(false, true, SockAddr{}, cfg.tls, "default TLS domain")))
+    if (default_server_used(cfg) &&
+        !(set->default_server_ = add(false, true, SockAddr{}, cfg.tls, "default TLS domain", Check::DatesAndRole)))
         return nullptr;
-    if (!(set->default_client_ = add(true, true, SockAddr{}, cfg.tls, "default TLS client domain")))
+    if (!(set->default_client_ = add(true, true, SockAddr{}, cfg.tls, "default TLS client domain", Check::None)))
         return nullptr;
     for (const auto& dc : cfg.tls_domains) {
         auto a = SockAddr::from_numeric(dc.addr, dc.port);
@@ -85,7 +170,8 @@ std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::
             err = name + ": address is not numeric";
             return nullptr;
         }
-        if (!add(dc.client, false, *a, dc.params, name))
+        bool own_cert = !dc.client || dc.params.certificate != cfg.tls.certificate;
+        if (!add(dc.client, false, *a, dc.params, name, own_cert ? Check::DatesAndRole : Check::Dates))
             return nullptr;
     }
     if (!set->default_server_)
@@ -127,7 +213,7 @@ const TlsDomain* TlsDomainSet::select_by_client_hello(SSL* ssl, const SockAddr& 
     // settings nor the session context. Switching here, before the session
     // is looked up, and with the domain's own session context, keeps a
     // session of one domain from resuming in another (and skipping its checks).
-    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(d->ctx.get()), nullptr);
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(d->ctx.get()), SSL_CTX_get_verify_callback(d->ctx.get()));
     // Nor the versions of tls_method (the SSL took them from the first context
     // at SSL_new); the version is chosen after this callback, so they still count.
     SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(d->ctx.get()));

@@ -23,13 +23,22 @@ struct TlsDomain {
     TlsParams params;
     SslCtxPtr ctx;
     std::string name;                 // "tls_domain[1.2.3.4:5061]" for logs
+    std::string chain_problem;        // "" when the certificate's chain verifies (tls_material.h)
 };
 
 class TlsDomainSet {
 public:
     // Builds every domain's SSL_CTX (server and client defaults included); on
     // failure returns nullptr and sets `err` to a message naming file and cause.
+    // The certificates must be valid now and fit their role, the CRLs not
+    // be past their next update (unless tls_crl_expired=warn): what ser -c refuses.
     static std::shared_ptr<const TlsDomainSet> build(const Config& cfg, std::string& err);
+    // "" when `fresh` may replace this set, else why not: a certificate whose
+    // chain verified here and no longer does in `fresh` (an intermediate left
+    // out of a renewed file, a certificate from another CA).
+    std::string regression_in(const TlsDomainSet& fresh) const;
+    // The domain of this name, or nullptr.
+    const TlsDomain* find_named(const std::string& name) const;
 
     // The server domain for a connection that arrived on `local`
     // with SNI name `sni` ("" when the client sent none). Never nullptr.
@@ -49,6 +58,14 @@ private:
     const TlsDomain* default_server_ = nullptr;
     const TlsDomain* default_client_ = nullptr;
 };
+
+// The ex_data index of SSL_CTX under which each context points at its TlsDomain.
+int domain_ex_index();
+// The domain whose context `ctx` is, or nullptr.
+const TlsDomain* domain_of(const SSL_CTX* ctx);
+// The verify callback of every context: it lets a CRL past its next update
+// pass with tls_crl_expired=warn, and logs it with the file name either way.
+int verify_callback(int preverify_ok, X509_STORE_CTX* sc);
 
 // tls_find_domain (SER name): the server domain for a connection that arrived
 // on `local` with SNI name `sni`. Never nullptr.

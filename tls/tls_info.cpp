@@ -1,6 +1,7 @@
 // tls.info: the certificates and CRLs of the configured domains, read from
 // their files (see io/tls_hooks.h).
 #include "io/tls_hooks.h"
+#include "tls_material.h"
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -15,6 +16,8 @@
 namespace ser {
 namespace {
 
+using tls::unix_time;
+
 struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
 };
@@ -24,14 +27,6 @@ std::string name_text(const X509_NAME* n)
     char buf[512];
     X509_NAME_oneline(n, buf, sizeof buf);
     return buf;
-}
-
-int64_t unix_time(const ASN1_TIME* t)
-{
-    struct tm tm {};
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    return static_cast<int64_t>(timegm(&tm));
 }
 
 void read_cert(TlsDomainInfo& d)

@@ -72,6 +72,12 @@ bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, st
         return false;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, p.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            drain_errors();
+            err = name + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
+                  p.certificate + "\" (a certificate renewed with a new key: put both in place)";
+            return false;
+        }
         err = failed(name, "SSL_CTX_use_PrivateKey_file(" + p.private_key + ")");
         return false;
     }
@@ -152,7 +158,7 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
     int mode = SSL_VERIFY_NONE;
     if (p.verify)
         mode = SSL_VERIFY_PEER | (!client && p.require_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-    SSL_CTX_set_verify(ctx.get(), mode, nullptr);
+    SSL_CTX_set_verify(ctx.get(), mode, verify_callback);
     SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     // Renegotiation buys nothing for SIP and costs a server CPU on demand;
     // compression leaks plaintext lengths (CRIME). OpenSSL 3 has compression

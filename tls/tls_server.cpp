@@ -93,8 +93,13 @@ public:
     {
         std::string err;
         auto fresh = TlsDomainSet::build(cfg_, err);
-        if (!fresh)
+        if (fresh)
+            err = domains_->regression_in(*fresh);
+        if (!err.empty()) {
+            Stats::local().count(Stat::TlsReloadFailures);
             return err;
+        }
+        Stats::local().count(Stat::TlsReloads);
         domains_ = std::move(fresh);
         // Sessions made under the old settings must not skip the new checks.
         sessions_.clear();

@@ -282,6 +282,12 @@ void p_framing(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         t.serial->framing = static_cast<Framing>(*i);
 }
 
+void p_crl_expired(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if (auto i = as_choice(a, {"refuse", "warn"}, d))
+        t.tls->crl_expired_warn = *i == 1;
+}
+
 void p_banner(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
     if (auto i = as_choice(a, {"none", "ser2sock"}, d))
@@ -480,6 +486,9 @@ const Param kParams[] = {
     {"tls_handshake_timeout", G | D, p_seconds<&TlsParams::handshake_timeout, 1, 3600>},
     {"tls_send_timeout", G | D, p_seconds<&TlsParams::send_timeout, 1, 3600>},
     {"tls_server_name", D, p_str<&TlsParams::server_name>},
+    {"tls_crl_expired", G | D, p_crl_expired},
+    {"tls_reload_check", G, p_seconds<&Config::tls_reload_check, 0, 86400>},
+    {"tls_expiry_warn_days", G, p_int<&Config::tls_expiry_warn_days, 0, 3650>},
     // serial "DEVICE" { ... }
     {"baudrate", S, p_baudrate},
     {"parity", S, p_parity},

@@ -41,6 +41,7 @@ struct TlsParams {
     bool require_certificate = false;
     int handshake_timeout = 120;   // seconds
     int send_timeout = 120;        // seconds
+    bool crl_expired_warn = false; // tls_crl_expired=warn: a CRL past its next update still counts (logged)
     std::map<std::string, cfg::Loc, std::less<>> set_at;   // where each parameter was given
 };
 
@@ -170,6 +171,8 @@ struct Config {
     bool server_signature = true;
     bool disable_tls = false;
     TlsParams tls;                      // the global (default) TLS domain
+    int tls_reload_check = 60;          // seconds between checks of the TLS files (0 = inotify only)
+    int tls_expiry_warn_days = 30;      // warn for certificates and CRLs ending within this many days
     std::vector<TlsDomainCfg> tls_domains;
     std::vector<SerialCfg> serials;
     std::vector<ModuleCfg> modules;

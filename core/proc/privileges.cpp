@@ -131,10 +131,19 @@ std::vector<cfg::Diag> check_readable_after_drop(const Config& cfg, const std::s
     if (getuid() != 0 || (user.empty() && group.empty()))
         return out;
     std::string who = user.empty() ? "group " + group : "user " + user + (group.empty() ? "" : " group " + group);
+    // The group to make the files readable by: -g, else the user's own group.
+    std::string grp = group;
+    if (grp.empty())
+        if (const passwd* pw = getpwnam(user.c_str()))
+            if (const struct group* g = getgrgid(pw->pw_gid))
+                grp = g->gr_name;
     for (const auto& f : unreadable_after_drop(user, group, tls_reload_files(cfg)))
         out.push_back(cfg::Diag{cfg::Diag::Level::Warning, f.loc,
                                 f.param + " \"" + f.path + "\" (" + f.domain + ") is not readable by " + who +
-                                    ": a reload (SIGHUP) after the privilege drop will fail on it"});
+                                    ": a reload (SIGHUP, a file change, tls.reload) after the privilege drop "
+                                    "will fail on it; make it group-readable by the ser group: chgrp " +
+                                    (grp.empty() ? "GROUP" : grp) + " '" + f.path + "' && chmod g+r '" + f.path +
+                                    "' (and let that group search its directory)"});
     return out;
 }
 

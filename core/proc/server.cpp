@@ -4,10 +4,12 @@
 // everything. Nothing here knows a particular role.
 #include "proc/server.h"
 
+#include "clock.h"
 #include "log.h"
 #include "proc/privileges.h"
 #include "proc/proc_title.h"
 #include "proc/runtime.h"
+#include "proc/tls_watch.h"
 #include "io/transport.h"
 
 #include <fcntl.h>
@@ -243,21 +245,42 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
         if (!spawn(rt, ch))
             g_stop = 1;
     LOG_NOTICE("ser %s started: %zu processes, %zu listeners", SER_VERSION, kids.size(), rt.listen_addrs.size());
+    std::vector<std::string> tls_files;
+    if (find_transport(Proto::Tls))
+        for (const ReloadFile& f : tls_reload_files(cfg))
+            tls_files.push_back(f.path);
+    TlsWatch watch(std::move(tls_files), cfg.tls_reload_check);
+    TlsExpiry expiry;
     while (!g_stop) {
-        poll(nullptr, 0, 100);
+        pollfd pf{watch.fd(), POLLIN, 0};
+        // A signal ends the wait at once (poll is never restarted).
+        if (poll(&pf, watch.fd() >= 0 ? 1 : 0, watch.timeout_ms(now_ms(), 100)) > 0)
+            watch.on_readable(now_ms());
         reap_and_restart(rt, kids);
+        if (find_transport(Proto::Tls))
+            expiry.check(cfg, wall_ms() / 1000);
+        bool files_changed = watch.due(now_ms());
         if (g_usr1) {
             g_usr1 = 0;
             for (const std::string& l : stats_log_lines(rt.stats->sum()))
                 LOG_NOTICE("%s", l.c_str());
         }
-        if (g_hup) {
+        if (g_hup || files_changed) {
+            bool asked = g_hup;
             g_hup = 0;
-            // Main reloads too, so a worker forked later starts with the new material.
+            watch.begin_attempt();
+            // Main builds first: what fails here is logged once and reaches no
+            // worker; what builds is loaded by every process, and main keeps it
+            // too, so a worker forked later starts with it.
             std::string err = reload_transports();
-            if (!err.empty())
-                LOG_ERR("TLS reload in main failed; workers started from now on keep the old material: %s",
-                        err.c_str());
+            if (!err.empty()) {
+                LOG_ERR("TLS reload %s refused, the old certificates stay in use: %s%s",
+                        asked ? "(SIGHUP)" : "after a file change", err.c_str(),
+                        asked ? "" : "; the files are tried again when they change");
+                continue;
+            }
+            LOG_NOTICE("TLS material reloaded (%s): new connections get it, open ones keep theirs",
+                       asked ? "SIGHUP" : "files changed");
             for (auto& ch : kids)
                 if (ch.pid > 0)
                     kill(ch.pid, SIGHUP);

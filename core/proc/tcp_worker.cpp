@@ -243,7 +243,7 @@ void TcpWorker::reload()
     if (!err.empty())
         LOG_ERR("TLS reload failed, the old certificates stay in use: %s", err.c_str());
     else if (find_transport(Proto::Tls))
-        LOG_NOTICE("TLS certificates and keys reloaded; open connections keep theirs");
+        LOG_INFO("TLS certificates and keys reloaded; open connections keep theirs");
 }
 
 }  // namespace ser

@@ -31,6 +31,8 @@ enum class Stat : uint8_t {
     ConnsAccepted,      // stream connections accepted
     ConnsOpened,        // outgoing stream connections started
     TlsHandshakesOk,
+    TlsReloads,         // TLS material (re)built and swapped in, once per process that loaded it
+    TlsReloadFailures,  // a reload that kept the old material (bad or half-written file, expired, ...)
     Count
 };
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Certificates from tools/ser-certs work in the roles they were made for and
 # in no other: ser serving a ser-certs server certificate is accepted by a
-# strict client, ser serving a client certificate is refused by it
-# ("unsupported certificate purpose"); a ser-certs client certificate is
+# strict client; a client certificate as server certificate is refused by
+# ser -c and at start (a strict client would refuse it); a ser-certs client certificate is
 # accepted by ser as a client, a server-only one is refused. The annotated
 # production example (etc/ser-production.cfg) checks clean once its files exist.
 . "$(dirname "$0")/tls_lib.sh"
@@ -14,17 +14,19 @@ U=$(free_port); P=$(free_port)
 sip_options "sip:ping@127.0.0.1:$P" roles >"$T/req"
 TLS_REQ=$T/req
 
-# 1. ser with a client certificate as its server certificate.
+# 1. ser with a client certificate as its server certificate: a strict
+# client would refuse it ("unsupported certificate purpose"), so ser -c and
+# the start refuse it first, naming the role.
 write_tls_cfg "$T/wrong.cfg" "$U" "$P" 9 <<CFG
 tls_certificate="$CERTS/alice.pem"
 tls_private_key="$CERTS/alice.key"
 CFG
-start_ser "$T/wrong.cfg"
-tls_ask wrong 'SIP/2.0 200' -connect "127.0.0.1:$P" -CAfile "$CERTS/ca.pem" -verify_return_error \
-    && fail "a strict client accepted a clientAuth-only certificate as a server certificate"
-grep -q -e 'unsupported certificate purpose' -e 'unsuitable certificate purpose' "$T/wrong.out" || fail "refusal not for the certificate's purpose: $(tail -n 3 "$T/wrong.out")"
-stop_ser
-ok "a client certificate served by ser is refused by a strict client (unsupported certificate purpose)"
+"$SER_BIN" -c -f "$T/wrong.cfg" >"$T/wrong.check" 2>&1 && fail "ser -c accepted a clientAuth-only certificate as server certificate"
+grep -q 'alice.pem" is not a server certificate: its extendedKeyUsage (clientAuth) does not allow serverAuth' "$T/wrong.check" ||
+    fail "ser -c does not say why: $(cat "$T/wrong.check")"
+timeout 10 "$SER_BIN" -D -E -f "$T/wrong.cfg" >"$T/wrong.log" 2>&1 && fail "ser started with a client certificate as server certificate"
+grep -q 'is not a server certificate' "$T/wrong.log" || fail "ser's start does not say why: $(tail -n 3 "$T/wrong.log")"
+ok "a client certificate as server certificate: ser -c and the start refuse it, naming the role"
 
 # 2. ser with its server certificate, asking clients for theirs.
 write_tls_cfg "$T/right.cfg" "$U" "$P" 9 <<CFG

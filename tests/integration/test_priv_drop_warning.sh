@@ -48,6 +48,8 @@ grep -F "tls_private_key \"$CERTS/srv.key\" (default TLS domain) is not readable
 grep -F "tls_private_key \"$CERTS/dom.key\" (tls_domain[127.0.0.1:$P2]) is not readable by user nobody" \
     "$T/root-keys.log" >/dev/null || { cat "$T/root-keys.log"; fail "no warning for the tls_domain's key"; }
 grep -q 'SIGHUP' "$T/root-keys.log" || fail "the warning does not say what will fail"
+grep -F "make it group-readable by the ser group: chgrp nogroup '$CERTS/srv.key' && chmod g+r '$CERTS/srv.key'" "$T/root-keys.log" >/dev/null ||
+    fail "the warning does not say how to fix it: $(grep -m1 "srv.key" "$T/root-keys.log")"
 n=$(grep -c 'is not readable by' "$T/root-keys.log")
 [ "$n" -eq 2 ] || { cat "$T/root-keys.log"; fail "$n warnings, expected 2 (the certificates and CA list are readable)"; }
 ok "keys of root at mode 600: one warning each, naming file and domain; none for readable files"

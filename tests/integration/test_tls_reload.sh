@@ -1,7 +1,9 @@
 #!/bin/sh
 # SIGHUP reloads the TLS certificates in every TLS worker: new connections get
 # the new certificate, an open connection goes on; a broken certificate file
-# keeps the old certificates in use (and says so), and ser stays up.
+# keeps the old certificates in use (main refuses it, says so, and asks no
+# worker to load it), and ser stays up. tls_reload_check=0 and files copied
+# in place: the file watcher may reload too, the SIGHUP path is what is shown.
 . "$(dirname "$0")/tls_lib.sh"
 
 certs_ca "$CERTS"
@@ -52,8 +54,10 @@ ok "a connection opened before the reload keeps working"
 
 printf -- '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n' >"$CERTS/live.pem"
 kill -HUP "$SER_PID"
-log_wait "$T/ser.log" 'reload failed, the old certificates stay in use' $WORKERS 10 ||
-    fail "not every TLS worker logged the failed reload: $(grep -c 'reload failed' "$T/ser.log") of $WORKERS"
+# main builds first and refuses it, so no worker is asked to load it.
+log_wait "$T/ser.log" 'refused, the old certificates stay in use' 1 10 ||
+    fail "main did not log the refused reload"
+grep -q 'reload failed' "$T/ser.log" && fail "a worker was asked to load the broken certificate"
 all_subjects_are second "after a failed reload"
 sip_options "sip:ping@127.0.0.1:$PT" after >"$T/after.req"
 TLS_REQ=$T/after.req

@@ -1,0 +1,115 @@
+// Shared checks of certificates and CRLs (see tls_material.h).
+#include "tls_material.h"
+
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+
+namespace ser::tls {
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+std::string days_text(int64_t seconds)
+{
+    int64_t d = seconds / kDay;
+    return std::to_string(d) + (d == 1 ? " day" : " days");
+}
+
+// What the extended key usage allows, for the message about a wrong role.
+std::string usages_of(X509* cert)
+{
+    uint32_t x = X509_get_extended_key_usage(cert);
+    if (x == UINT32_MAX)
+        return "its key usage";
+    std::string out;
+    if (x & XKU_SSL_SERVER)
+        out += "serverAuth";
+    if (x & XKU_SSL_CLIENT)
+        out += out.empty() ? "clientAuth" : ", clientAuth";
+    return out.empty() ? "its extendedKeyUsage" : "its extendedKeyUsage (" + out + ")";
+}
+
+}  // namespace
+
+int64_t unix_time(const ASN1_TIME* t)
+{
+    struct tm tm {};
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string utc_text(int64_t unix_seconds)
+{
+    time_t t = static_cast<time_t>(unix_seconds);
+    struct tm tm {};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    return buf;
+}
+
+std::vector<MaterialIssue> check_certificate(X509* cert, bool client, bool check_role, int warn_days, time_t now)
+{
+    std::vector<MaterialIssue> out;
+    int64_t from = unix_time(X509_get0_notBefore(cert));
+    int64_t until = unix_time(X509_get0_notAfter(cert));
+    if (from > now)
+        out.push_back({true, "is not valid before " + utc_text(from) + " (in " + days_text(from - now + kDay - 1) + ")"});
+    else if (until && until < now)
+        out.push_back({true, "expired on " + utc_text(until) + " (" + days_text(now - until) + " ago)"});
+    else if (until && until - now < warn_days * kDay)
+        out.push_back({false, "expires on " + utc_text(until) + " (in " + days_text(until - now) + ")"});
+    if (check_role && X509_check_purpose(cert, client ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER, 0) != 1) {
+        ERR_clear_error();
+        out.push_back({true, std::string("is not a ") + (client ? "client" : "server") + " certificate: " +
+                                 usages_of(cert) + " does not allow " + (client ? "clientAuth" : "serverAuth") +
+                                 (client ? " (ser-certs client NAME makes one)" : " (ser-certs server NAME makes one)")});
+    }
+    return out;
+}
+
+std::vector<MaterialIssue> check_crl(const X509_CRL* crl, bool warn_only, int warn_days, time_t now)
+{
+    std::vector<MaterialIssue> out;
+    int64_t next = unix_time(X509_CRL_get0_nextUpdate(crl));
+    if (!next)
+        return out;
+    if (next < now)
+        out.push_back({!warn_only, "is past its next update since " + utc_text(next) + " (" + days_text(now - next) +
+                                       " ago): " +
+                                       (warn_only ? "it is still used (tls_crl_expired=warn)"
+                                                  : "every client certificate checked against it is refused "
+                                                    "(tls_crl_expired=refuse); issue a new CRL (ser-certs crl)")});
+    else if (next - now < warn_days * kDay)
+        out.push_back({false, "has its next update on " + utc_text(next) + " (in " + days_text(next - now) +
+                                  "): issue a new one before (ser-certs crl)"});
+    return out;
+}
+
+std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client)
+{
+    X509* leaf = SSL_CTX_get0_certificate(ctx);
+    if (!leaf)
+        return {};
+    STACK_OF(X509)* chain = nullptr;
+    SSL_CTX_get0_chain_certs(ctx, &chain);
+    std::unique_ptr<X509_STORE, Free<X509_STORE_free>> store(X509_STORE_new());
+    std::unique_ptr<X509_STORE_CTX, Free<X509_STORE_CTX_free>> sc(X509_STORE_CTX_new());
+    if (!store || !sc)
+        return "out of memory";
+    if (!ca_list.empty())
+        X509_STORE_load_file(store.get(), ca_list.c_str());
+    // The hashed directory is read lazily, one issuer at a time: cheap on every reload.
+    X509_STORE_load_path(store.get(), X509_get_default_cert_dir());
+    ERR_clear_error();
+    if (X509_STORE_CTX_init(sc.get(), store.get(), leaf, chain) != 1)
+        return drain_errors();
+    X509_STORE_CTX_set_purpose(sc.get(), client ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
+    int ok = X509_verify_cert(sc.get());
+    ERR_clear_error();
+    return ok == 1 ? std::string() : X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc.get()));
+}
+
+}  // namespace ser::tls

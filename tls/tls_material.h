@@ -1,0 +1,39 @@
+#pragma once
+// Checks of TLS material that ser -c and every reload share: a certificate's
+// validity period and role, a CRL's next update, and whether a certificate's
+// chain verifies. A reload refuses what ser -c refuses, so material that
+// would not start ser is never swapped in at run time either.
+
+#include "tls_util.h"
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace ser::tls {
+
+struct MaterialIssue {
+    bool fatal = false;    // false: a warning (expiring soon)
+    std::string text;      // "expired on 2020-05-01 12:00 UTC (2041 days ago)"
+};
+
+// Unix seconds of an ASN.1 time; 0 when it is missing or unreadable.
+int64_t unix_time(const ASN1_TIME* t);
+// "2027-01-31 12:00 UTC".
+std::string utc_text(int64_t unix_seconds);
+
+// A leaf certificate used as a server (client=false) or client identity:
+// not yet valid or expired are fatal, ending within warn_days a warning;
+// with check_role, a certificate whose key usages forbid the role is fatal.
+std::vector<MaterialIssue> check_certificate(X509* cert, bool client, bool check_role, int warn_days, time_t now);
+
+// A CRL past its next update: fatal unless warn_only; within warn_days a warning.
+std::vector<MaterialIssue> check_crl(const X509_CRL* crl, bool warn_only, int warn_days, time_t now);
+
+// Whether the certificate of ctx and the chain loaded with it verify, for
+// its role, against ca_list plus the system's CA directory: "" when they do,
+// else OpenSSL's reason ("unable to get local issuer certificate").
+std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client);
+
+}  // namespace ser::tls
