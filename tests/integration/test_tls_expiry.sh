@@ -64,7 +64,7 @@ utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 
 dated old 20190101000000Z 20200101000000Z
 dated future "$(utc '+30 days')" "$(utc '+400 days')"
-dated soon "$(utc '-1 day')" "$(utc '+10 days')"
+dated soon "$(utc '-1 day')" "$(utc '+10 days -1 hour')"   # 9 days and 23 hours left
 crl_until "$CERTS/crl-old.pem" 20200201000000Z
 
 PU=$(free_port); PT=$(free_port)
