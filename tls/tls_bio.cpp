@@ -31,6 +31,8 @@ int bio_read(BIO* b, char* data, size_t len, size_t* got)
     LowerLink* l = link_of(b);
     IoResult r = l->lower->read(*l->conn, std::span<char>(data, len));
     if (r.status == IoStatus::Ok && r.bytes > 0) {
+        if (l->first_byte < 0)
+            l->first_byte = static_cast<unsigned char>(data[0]);
         *got = r.bytes;
         return 1;
     }

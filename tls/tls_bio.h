@@ -14,6 +14,7 @@ namespace ser::tls {
 struct LowerLink {
     Transport* lower = nullptr;
     StreamConn* conn = nullptr;
+    int first_byte = -1;   // the first byte read through it (a TLS record type, or not TLS at all)
 };
 
 // A new BIO whose reads and writes go to link.lower on link.conn: Again

@@ -41,6 +41,51 @@ std::string common_name(X509_NAME* n)
     return buf;
 }
 
+// The class of a failed handshake from what OpenSSL said: the first error
+// on the queue (`code`), our verdict on the peer's certificate, and the
+// first byte the peer sent. Sets `local` for failures that are ours to fix.
+TlsFailReason classify(unsigned long code, long verify, int first_byte, bool server, bool& local)
+{
+    local = false;
+    // A TLS record starts with its type (20..24); an SSLv2-style hello with the high bit.
+    if (server && first_byte >= 0 && !(first_byte >= 20 && first_byte <= 24) && !(first_byte & 0x80))
+        return TlsFailReason::NotTls;
+    switch (verify) {
+    case X509_V_OK: break;
+    case X509_V_ERR_CERT_HAS_EXPIRED: case X509_V_ERR_CERT_NOT_YET_VALID: return TlsFailReason::Expired;
+    case X509_V_ERR_CERT_REVOKED: return TlsFailReason::Revoked;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED: case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return TlsFailReason::UnknownCa;
+    case X509_V_ERR_CRL_HAS_EXPIRED: case X509_V_ERR_CRL_NOT_YET_VALID: case X509_V_ERR_UNABLE_TO_GET_CRL:
+        local = true;
+        return TlsFailReason::CrlUnusable;
+    default: return TlsFailReason::BadCertificate;
+    }
+    if (ERR_GET_LIB(code) != ERR_LIB_SSL)
+        return TlsFailReason::Protocol;
+    switch (ERR_GET_REASON(code)) {
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: return TlsFailReason::NoCertificate;
+    case SSL_R_UNSUPPORTED_PROTOCOL: case SSL_R_VERSION_TOO_LOW: case SSL_R_VERSION_TOO_HIGH:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: case SSL_R_WRONG_SSL_VERSION: case SSL_R_WRONG_VERSION_NUMBER:
+        return TlsFailReason::ProtocolVersion;
+    case SSL_R_NO_SHARED_CIPHER: case SSL_R_NO_SHARED_GROUPS: case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+    case SSL_R_NO_CIPHERS_AVAILABLE: case SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY:
+    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+        return TlsFailReason::NoSharedCipher;
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA: case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED: case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED: case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+        local = true;
+        return TlsFailReason::PeerRefusedOurs;
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        local = true;   // the peer wanted a certificate of ours and we have none configured
+        return TlsFailReason::PeerRefusedOurs;
+    default: return TlsFailReason::Protocol;
+    }
+}
+
 class TlsTransport final : public Transport {
 public:
     TlsTransport(const Config& cfg, Transport& lower, std::shared_ptr<const TlsDomainSet> d)
@@ -82,6 +127,11 @@ public:
     {
         const TlsConn* t = tls_conn(c);
         return t ? t->failure : std::string();
+    }
+    bool failure_is_local(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t && t->fail_local;
     }
     const TlsFacts* describe(const StreamConn& c) const override
     {
@@ -155,8 +205,9 @@ IoStatus TlsTransport::io_error(StreamConn&, TlsConn& t, int rc, const char* cal
             drain_errors();
             return IoStatus::Closed;
         }
-        std::string why = drain_errors();
         long vr = SSL_get_verify_result(t.ssl.get());
+        t.fail_reason = classify(ERR_peek_error(), vr, t.link.first_byte, t.state == TlsState::Accepting, t.fail_local);
+        std::string why = drain_errors();
         if (vr != X509_V_OK)
             why += (why.empty() ? "" : "; ") + std::string("certificate: ") + X509_verify_cert_error_string(vr);
         t.failure = std::string("TLS ") + call + " failed: " + (why.empty() ? "protocol error" : why);
@@ -180,8 +231,7 @@ IoStatus TlsTransport::handshake(StreamConn& c, TlsConn& t)
     // The transport is made in main before fork, so no slot can be handed to
     // it: it counts in the slot the running worker bound (Stats::local()).
     if (s == IoStatus::Error)
-        Stats::local().count(SSL_get_verify_result(t.ssl.get()) != X509_V_OK ? TlsFailReason::Certificate
-                                                                             : TlsFailReason::Protocol);
+        Stats::local().count(t.fail_reason);
     else if (s == IoStatus::Closed)
         Stats::local().count(TlsFailReason::PeerClosed);
     return s;

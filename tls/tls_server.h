@@ -9,6 +9,7 @@
 #include "io/msg_io.h"
 #include "io/stream_conn.h"
 #include "io/transport.h"
+#include "shm/stats.h"
 #include "tls_bio.h"
 #include "tls_domain.h"
 
@@ -33,6 +34,8 @@ struct TlsConn final : TransportState {
     bool want_write = false;   // the last SSL call wanted the socket writable
     TlsFacts peer;             // what the handshake established
     std::string failure;       // why the last call failed, for the loop's log line
+    TlsFailReason fail_reason = TlsFailReason::Protocol;   // its class, for the counters
+    bool fail_local = false;   // ours to fix (logged as an error), not the peer's
 };
 
 // Creates the TLS transport over `lower` with the domains built in main;

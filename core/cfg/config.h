@@ -42,6 +42,7 @@ struct TlsParams {
     int handshake_timeout = 120;   // seconds
     int send_timeout = 120;        // seconds
     bool crl_expired_warn = false; // tls_crl_expired=warn: a CRL past its next update still counts (logged)
+    int handshake_rate = 0;        // tls_handshake_rate: new TLS connections a second on a listener, all processes (0 = no limit)
     std::map<std::string, cfg::Loc, std::less<>> set_at;   // where each parameter was given
 };
 

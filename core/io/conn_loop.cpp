@@ -69,9 +69,9 @@ ConnLoop::~ConnLoop()
         ::close(ep_);
 }
 
-void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag)
+void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, RateGate* gate)
 {
-    listeners_.push_back(Listener{fd, &t, &f, tag});
+    listeners_.push_back(Listener{fd, &t, &f, gate && gate->limit ? gate : nullptr, tag});
     epoll_event ev{EPOLLIN, {.u64 = kListener | (listeners_.size() - 1)}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -211,6 +211,13 @@ void ConnLoop::on_accept(size_t idx)
             else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 LOG_ERR("accept() failed: %s", std::strerror(errno));
             return;
+        }
+        if (l.gate && !l.gate->allow(wall_ms() / 1000)) {
+            ::close(fd);
+            stats_.count(TlsFailReason::RateLimited);
+            LOG_NOTICE("connection from %s to %s refused: tls_handshake_rate=%u a second reached", remote.str().c_str(),
+                       l.tag ? l.tag->addr.str().c_str() : "?", l.gate->limit);
+            continue;
         }
         SockAddr local;
         local.len = sizeof local.ss;
@@ -355,11 +362,16 @@ void ConnLoop::fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, con
         close(c, CloseReason::Peer, "closed by peer %s", c.remote.str().c_str());
         return;
     }
-    // One line with the transport's reason (a TLS alert, a verify error) or the errno.
+    // One line with the transport's reason (a TLS alert, a verify error) or
+    // the errno. A failed handshake is the peer's fault (info: a scanner, an
+    // old phone) unless the transport says it is ours to fix (error).
     std::string why = c.xprt->failure_reason(c);
     if (why.empty() && errno)
         why = std::strerror(errno);
-    close(c, error_reason, "%s %s%s%s", what, c.remote.str().c_str(), why.empty() ? "" : ": ", why.c_str());
+    log::Level level = !c.established && c.xprt->handshake_timeout_s(c) > 0
+                           ? (c.xprt->failure_is_local(c) ? log::Level::Err : log::Level::Info)
+                           : (is_fault(error_reason) ? log::Level::Warn : log::Level::Info);
+    close_at(c, error_reason, level, "%s %s%s%s", what, c.remote.str().c_str(), why.empty() ? "" : ": ", why.c_str());
 }
 
 void ConnLoop::read(StreamConn& c)
@@ -514,17 +526,27 @@ void ConnLoop::set_want_write(StreamConn& c, bool on)
 
 void ConnLoop::close(StreamConn& c, CloseReason why, const char* fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    vclose(c, why, is_fault(why) ? log::Level::Warn : log::Level::Info, fmt, ap);
+    va_end(ap);
+}
+
+void ConnLoop::close_at(StreamConn& c, CloseReason why, log::Level level, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vclose(c, why, level, fmt, ap);
+    va_end(ap);
+}
+
+void ConnLoop::vclose(StreamConn& c, CloseReason why, log::Level level, const char* fmt, va_list ap)
+{
     if (c.closing)
         return;
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     std::vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (is_fault(why))
-        LOG_WARN("conn %u: closing: %s", c.id, msg);
-    else
-        LOG_INFO("conn %u: closing: %s", c.id, msg);
+    SER_LOG(level, "conn %u: closing: %s", c.id, msg);
     c.closing = true;
     stats_.count(why);
     dead_.emplace_back(c.id, why);
@@ -573,8 +595,12 @@ void ConnLoop::timers()
         }
         if (c.connect_deadline_ms && now > c.connect_deadline_ms)
             close(c, CloseReason::ConnectTimeout, "connect to %s timed out", c.remote.str().c_str());
-        else if (c.handshake_deadline_ms && now > c.handshake_deadline_ms)
-            close(c, CloseReason::HandshakeTimeout, "handshake with %s timed out", c.remote.str().c_str());
+        else if (c.handshake_deadline_ms && now > c.handshake_deadline_ms) {
+            if (c.xprt->proto() == Proto::Tls)
+                stats_.count(TlsFailReason::Timeout);
+            close_at(c, CloseReason::HandshakeTimeout, log::Level::Info, "handshake with %s timed out",
+                     c.remote.str().c_str());
+        }
         else if (int send_s = c.xprt->send_timeout_s(c, lim_.send_timeout_s);
                  c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
             close(c, CloseReason::SendTimeout, "send to %s timed out: %zu bytes could not leave in %d s",

@@ -8,10 +8,13 @@
 // SIP framer; the serial bridge will be this loop with the raw or line framer.
 
 #include "io/stream_conn.h"
+#include "log.h"
 #include "io/transport.h"
 #include "net.h"
+#include "shm/rate_gate.h"
 #include "shm/stats.h"
 
+#include <cstdarg>
 #include <csignal>
 #include <cstdint>
 #include <functional>
@@ -81,7 +84,9 @@ public:
 
     // Accepts on `fd` (a listening socket this process polls); its
     // connections use transport t and framer f and are tagged with `tag`.
-    void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag);
+    // With `gate`, a connection beyond its rate is closed at accept, before
+    // a byte is read (tls_handshake_rate), counted and logged.
+    void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, RateGate* gate = nullptr);
     // Calls on_readable when `fd` (a channel, a device) has data.
     void watch(int fd, std::function<void()> on_readable);
     // Stops watching fd (before the caller closes it).
@@ -121,6 +126,9 @@ public:
     // ("conn ID: closing: <reason>: <what>"): info for routine closes, a
     // warning for faults.
     void close(StreamConn& c, CloseReason why, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
+    // close() with the log line at `level` rather than the reason's usual one.
+    void close_at(StreamConn& c, CloseReason why, log::Level level, const char* fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
     // Runs until `stop`; calls on_hup (and clears hup) when hup is set.
     // Returns an exit code.
@@ -128,10 +136,12 @@ public:
     size_t size() const { return conns_.size(); }
 
 private:
+    void vclose(StreamConn& c, CloseReason why, log::Level level, const char* fmt, va_list ap);
     struct Listener {
         int fd;
         Transport* xprt;
         Framer* framer;
+        RateGate* gate;
         const ListenAddr* tag;
     };
     StreamConn* add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote, bool outgoing,

@@ -63,6 +63,9 @@ public:
     virtual bool handshake_done(const StreamConn&) const { return true; }
     // Why the last Error happened, for the one log line the loop writes.
     virtual std::string failure_reason(const StreamConn&) const { return {}; }
+    // Whether that failure is ours to fix (logged as an error) rather than
+    // the peer's (logged at info): the peer refused our certificate, say.
+    virtual bool failure_is_local(const StreamConn&) const { return false; }
     // What the handshake established (TLS version, cipher, peer), for the
     // route script and the connection table; nullptr for plain TCP.
     virtual const TlsFacts* describe(const StreamConn&) const { return nullptr; }

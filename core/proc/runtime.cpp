@@ -234,6 +234,21 @@ std::string Runtime::open_channels(size_t n)
     return {};
 }
 
+namespace {
+
+// tls_handshake_rate of the TLS listener `la`: its tls_domain's (the block
+// without tls_server_name when several share it), else the global one.
+int handshake_rate_of(const Config& cfg, const ListenAddr& la)
+{
+    const TlsDomainCfg* found = nullptr;
+    for (const TlsDomainCfg& d : cfg.tls_domains)
+        if (!d.client && d.port == la.addr.port() && d.addr == la.addr.ip() && (!found || d.params.server_name.empty()))
+            found = &d;
+    return found ? found->params.handshake_rate : cfg.tls.handshake_rate;
+}
+
+}  // namespace
+
 std::string Runtime::map_statistics(const RoleTable& roles)
 {
     // Sized now the processes and listeners are known: main, every child of
@@ -250,9 +265,15 @@ std::string Runtime::map_statistics(const RoleTable& roles)
     Stats::bind_local(*stats->slot(0));
     procs = ProcTable::create(*shm, static_cast<uint32_t>(children));
     log_level = shm->alloc<std::atomic<int>>();
-    if (!procs || !log_level)
+    accept_gates = shm->alloc<RateGate>(std::max<size_t>(1, listen_addrs.size()));
+    if (!procs || !log_level || !accept_gates)
         return "shared memory of " + std::to_string(shm->size() >> 20) + " MB is too small for the process table: "
                "raise shm_mem_size or -m";
+    for (size_t i = 0; i < listen_addrs.size(); i++) {
+        new (&accept_gates[i]) RateGate();
+        if (listen_addrs[i].proto == Proto::Tls)
+            accept_gates[i].limit = static_cast<uint32_t>(handshake_rate_of(*cfg, listen_addrs[i]));
+    }
     return {};
 }
 

@@ -8,6 +8,7 @@
 #include "shm/conn_table.h"
 #include "io/msg_io.h"
 #include "shm/proc_table.h"
+#include "shm/rate_gate.h"
 #include "shm/serial_status.h"
 #include "shm/shm.h"
 #include "shm/stats.h"
@@ -48,6 +49,7 @@ struct Runtime {
     Stats* stats = nullptr;          // a slot per process: main, the children, kSpareStatsSlots
     ProcTable* procs = nullptr;      // a row per child (core.ps), written by main
     std::atomic<int>* log_level = nullptr;   // the debug level every process logs at (log.level)
+    RateGate* accept_gates = nullptr;        // per listen_addrs entry: tls_handshake_rate, shared by all workers
     std::vector<ListenAddr> listen_addrs;
     std::vector<UdpListener> udp;
     std::vector<StreamListener> streams;

@@ -67,7 +67,7 @@ TcpWorker::TcpWorker(Runtime& rt, int index, StatsSlot stats)
                     la.addr.str().c_str());
             continue;
         }
-        loop_->add_listener(sl.fds[index_], *x, *framer_, &la);
+        loop_->add_listener(sl.fds[index_], *x, *framer_, &la, rt_.accept_gates ? &rt_.accept_gates[sl.listen_idx] : nullptr);
     }
     loop_->watch(rt_.channels[index].fds[0], [this] { on_channel(); });
 }

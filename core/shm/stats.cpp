@@ -49,7 +49,10 @@ constexpr std::string_view kCloseNames[] = {"peer", "read_error", "write_error",
                                             "msg_read_timeout", "first_msg_timeout", "send_timeout",
                                             "write_queue_full", "connect_failed", "connect_timeout",
                                             "handshake_timeout", "too_large", "bad_frame", "shutdown", "operator", "done"};
-constexpr std::string_view kTlsFailNames[] = {"protocol", "certificate", "peer_closed"};
+constexpr std::string_view kTlsFailNames[] = {"protocol", "bad_certificate", "peer_closed", "no_certificate",
+                                              "unknown_ca", "expired", "revoked", "protocol_version",
+                                              "no_shared_cipher", "not_tls", "timeout", "rate_limited",
+                                              "peer_refused_ours", "crl_unusable"};
 
 }  // namespace
 

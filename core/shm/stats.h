@@ -96,12 +96,23 @@ enum class CloseReason : uint8_t {
     Count
 };
 
-// Why a TLS handshake failed, as far as the TLS code knows. A handshake that
-// times out is closed by the worker (CloseReason::HandshakeTimeout).
+// Why a TLS handshake failed. Peer faults are logged at info, local ones
+// (the peer refused our certificate, our CRL is unusable) at error.
 enum class TlsFailReason : uint8_t {
-    Protocol,     // the handshake failed without a certificate verdict
-    Certificate,  // the peer's certificate did not verify
-    PeerClosed,   // the peer went away during the handshake
+    Protocol,         // any other handshake failure
+    BadCertificate,   // the peer's certificate did not verify for another reason (name, signature, purpose)
+    PeerClosed,       // the peer went away during the handshake
+    NoCertificate,    // tls_require_certificate and the client sent none
+    UnknownCa,        // the peer's certificate is from a CA not in tls_ca_list (or self-signed)
+    Expired,          // the peer's certificate expired or is not yet valid
+    Revoked,          // the peer's certificate is in tls_crl
+    ProtocolVersion,  // no TLS version both sides allow
+    NoSharedCipher,   // no cipher suite, group or signature algorithm both sides allow
+    NotTls,           // the first bytes were not a TLS record (plain SIP, HTTP, a scanner)
+    Timeout,          // not done within tls_handshake_timeout
+    RateLimited,      // refused by tls_handshake_rate before any byte was read
+    PeerRefusedOurs,  // local: the peer refused our certificate (its alert: unknown CA, bad, expired)
+    CrlUnusable,      // local: tls_crl is past its next update (tls_crl_expired=refuse) or missing for the issuer
     Count
 };
 

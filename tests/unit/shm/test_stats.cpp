@@ -188,10 +188,10 @@ public:
         // local() counts where it was bound.
         StatsSlot before = Stats::local();
         Stats::bind_local(*s->slot(1));
-        Stats::local().count(TlsFailReason::Certificate);
+        Stats::local().count(TlsFailReason::BadCertificate);
         Stats::bind_local(before);
-        Stats::local().count(TlsFailReason::Certificate);
-        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, s->sum()[TlsFailReason::Certificate]);
+        Stats::local().count(TlsFailReason::BadCertificate);
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, s->sum()[TlsFailReason::BadCertificate]);
     }
 
     void sizeIsBounded()
