@@ -34,6 +34,8 @@ PASS_TEXT="correct horse battery"
 printf '%s\n' "$PASS_TEXT" >"$T/ca.pass"
 printf 'not the passphrase\n' >"$T/wrong.pass"
 chmod 600 "$T/ca.pass" "$T/wrong.pass"
+# CP is two words, left unquoted on purpose ($T, from lib.sh, has no blanks)
+# shellcheck disable=SC2086
 CP="--ca-pass file:$T/ca.pass"
 
 # fail MSG: lib.sh's, with the output of the last command first
@@ -259,6 +261,8 @@ must_not intermediate deeper -d "$D" --ca issuing
 has "pathlen:0" "$OUT" || fail "an intermediate under a pathlen:0 CA is not refused for it"
 must_not intermediate issuing -d "$D" $CP
 has "--force" "$OUT" || fail "a second intermediate of one name is not refused"
+must_not server issuing -d "$D" --dns issuing.example.com $CP
+has "taken by the intermediate CA" "$OUT" || fail "a leaf named like an intermediate is not refused"
 pass "intermediate: pathlen:0 CA, its own database/CRL, --ca and --ca-cert issue from it, full chains verify, revoke and renew find it"
 
 # --- --subject and .crt naming ---------------------------------------------------------
