@@ -4,6 +4,7 @@
 #include "cfg/cfg_check.h"
 #include "tls_init.h"
 #include "tls_material.h"
+#include "tls_ocsp.h"
 #include "tls_util.h"
 
 #include <sys/stat.h>
@@ -134,6 +135,44 @@ void check_crl(const TlsParams& p, const Where& w, Diags& d)
     ERR_clear_error();
 }
 
+// tls_ocsp_response: a file that is missing is an error; one that cannot be
+// stapled (not about this certificate, stale, status unknown) a warning.
+void check_ocsp(const TlsParams& p, const Where& w, X509* cert, Diags& d)
+{
+    const Loc& at = w.at("tls_ocsp_response");
+    std::string what = w.what + ": tls_ocsp_response \"" + p.ocsp_response + "\" ";
+    if (w.client) {
+        d.error(at, what + "is for servers: a client domain staples nothing");
+        return;
+    }
+    if (access(p.ocsp_response.c_str(), R_OK) != 0) {
+        d.error(at, what + "cannot be read: " + std::strerror(errno));
+        return;
+    }
+    if (!cert)
+        return;
+    // The issuer: the rest of the certificate file (its chain), else the CA list.
+    struct ChainFree {
+        void operator()(STACK_OF(X509)* c) const { sk_X509_pop_free(c, X509_free); }
+    };
+    std::unique_ptr<STACK_OF(X509), ChainFree> chain(sk_X509_new_null());
+    if (auto bio = tls::open_pem(p.certificate)) {
+        tls::X509Ptr first(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+            sk_X509_push(chain.get(), c);
+        ERR_clear_error();
+    }
+    tls::X509Ptr issuer(tls::find_issuer(cert, chain.get(), p.ca_list));
+    tls::OcspStaple s;
+    std::string why = tls::load_ocsp(p.ocsp_response, cert, issuer.get(), s);
+    if (!why.empty())
+        d.warning(at, what + why + ": it is not stapled");
+    else if (!tls::stapled(s, time(nullptr)))
+        d.warning(at, what + "is past its next update (" + tls::utc_text(s.next_update) + "): it is not stapled");
+    else if (s.status == "revoked")
+        d.warning(at, what + "says the certificate is REVOKED: clients that check it will refuse ser");
+}
+
 void check_ciphers(const TlsParams& p, const Where& w, Diags& d)
 {
     if (p.ciphers_list.empty())
@@ -176,6 +215,8 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
         check_ca_list(p, w, d);
     if (!p.crl.empty())
         check_crl(p, w, d);
+    if (!p.ocsp_response.empty())
+        check_ocsp(p, w, cert.get(), d);
 }
 
 }  // namespace

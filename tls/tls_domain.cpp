@@ -73,6 +73,20 @@ std::string validate(const TlsDomain& d, bool check_role)
     return {};
 }
 
+// tls_ocsp_response of a server domain: what cannot be stapled is left out
+// here, and said by ser -c and main's periodic check (tls.info shows it).
+void load_staple(TlsDomain& d)
+{
+    X509* leaf = SSL_CTX_get0_certificate(d.ctx.get());
+    if (!leaf)
+        return;
+    STACK_OF(X509)* chain = nullptr;
+    SSL_CTX_get0_chain_certs(d.ctx.get(), &chain);
+    X509Ptr issuer(find_issuer(leaf, chain, d.params.ca_list));
+    load_ocsp(d.params.ocsp_response, leaf, issuer.get(), d.ocsp);
+    SSL_CTX_set_tlsext_status_cb(d.ctx.get(), ocsp_status_callback);
+}
+
 }  // namespace
 
 int domain_ex_index()
@@ -150,6 +164,8 @@ std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::
         if (!err.empty())
             return static_cast<TlsDomain*>(nullptr);
         d->chain_problem = chain_problem(d->ctx.get(), p.ca_list, client);
+        if (!client && !p.ocsp_response.empty())
+            load_staple(*d);
         SSL_CTX_set_ex_data(d->ctx.get(), domain_ex_index(), d.get());
         if (!client)
             SSL_CTX_set_client_hello_cb(d->ctx.get(), client_hello_callback, nullptr);

@@ -7,6 +7,7 @@
 
 #include "cfg/config.h"
 #include "net.h"
+#include "tls_ocsp.h"
 #include "tls_util.h"
 
 #include <memory>
@@ -24,6 +25,7 @@ struct TlsDomain {
     SslCtxPtr ctx;
     std::string name;                 // "tls_domain[1.2.3.4:5061]" for logs
     std::string chain_problem;        // "" when the certificate's chain verifies (tls_material.h)
+    OcspStaple ocsp;                  // tls_ocsp_response as read with the certificate (tls_ocsp.h)
 };
 
 class TlsDomainSet {

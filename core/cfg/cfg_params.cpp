@@ -487,6 +487,7 @@ const Param kParams[] = {
     {"tls_send_timeout", G | D, p_seconds<&TlsParams::send_timeout, 1, 3600>},
     {"tls_server_name", D, p_str<&TlsParams::server_name>},
     {"tls_crl_expired", G | D, p_crl_expired},
+    {"tls_ocsp_response", G | D, p_path<&TlsParams::ocsp_response>},
     {"tls_handshake_rate", G | D, p_int<&TlsParams::handshake_rate, 0, 1000000>},
     {"tls_reload_check", G, p_seconds<&Config::tls_reload_check, 0, 86400>},
     {"tls_expiry_warn_days", G, p_int<&Config::tls_expiry_warn_days, 0, 3650>},

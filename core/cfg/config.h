@@ -36,6 +36,7 @@ struct TlsParams {
     std::string ciphers_list;      // "" = OpenSSL's default
     std::string crl;               // "" = no revocation list
     std::string server_name;       // SNI name selecting this domain ("" = any)
+    std::string ocsp_response;     // DER OCSP response to staple ("" = none)
     TlsMethod method = TlsMethod::Sslv23;
     bool verify = false;
     bool require_certificate = false;

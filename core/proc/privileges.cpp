@@ -65,7 +65,7 @@ std::vector<ReloadFile> tls_reload_files(const Config& cfg)
     auto add = [&](const TlsParams& p, const std::string& domain, const cfg::Loc& block) {
         const std::pair<const char*, const std::string*> files[] = {
             {"tls_certificate", &p.certificate}, {"tls_private_key", &p.private_key},
-            {"tls_ca_list", &p.ca_list}, {"tls_crl", &p.crl}};
+            {"tls_ca_list", &p.ca_list}, {"tls_crl", &p.crl}, {"tls_ocsp_response", &p.ocsp_response}};
         struct stat st;
         for (const auto& [param, path] : files) {
             if (path->empty() || stat(path->c_str(), &st) != 0 || !seen.insert(*path).second)

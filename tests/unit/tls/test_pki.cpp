@@ -172,6 +172,10 @@ void make_all(Store& st)
     Made ca = make_cert({"ser test CA", "", nullptr, false, -kDay, 3650 * kDay}, nullptr, ++serial);
     Made other = make_cert({"other CA", "", nullptr, false, -kDay, 3650 * kDay}, nullptr, ++serial);
     p.ca = st.cert("ca", ca);
+    p.ca_key = p.dir + "/ca.key";
+    write_pem(p.ca_key, 0600, [&](BIO* b) {
+        return PEM_write_bio_PrivateKey(b, ca.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
     p.other_ca = st.cert("other-ca", other);
 
     p.server = st.identity("sip", make_cert({"sip.example.com", "DNS:sip.example.com, DNS:localhost, IP:127.0.0.1",

@@ -20,6 +20,7 @@ struct TestPki {
 
     // "ser test CA": the CA that every test domain trusts (tls_ca_list).
     std::string ca;
+    std::string ca_key;     // its private key (PEM), for tests that sign (OCSP responses)
     // "other CA": an unrelated CA that nothing trusts.
     std::string other_ca;
     // The CRL of "ser test CA" (tls_crl): revokes `revoked` and nothing else.
