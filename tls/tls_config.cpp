@@ -80,15 +80,23 @@ void report(const std::vector<tls::MaterialIssue>& issues, const Loc& at, const 
 
 void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
 {
-    auto bio = open_param(p.private_key, "tls_private_key", w, d);
-    if (!bio)
+    if (!open_param(p.private_key, "tls_private_key", w, d))
         return;
-    // A passphrase callback that refuses: ser never prompts, and an encrypted key is a clear error.
-    tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+    std::string why;
+    tls::EvpPkeyPtr key = tls::read_private_key(p.private_key, p.private_key_pass, why);
     if (!key) {
-        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key +
-                           "\" holds no usable PEM private key (encrypted keys are not supported): " + drain_errors());
+        const char* param = why.rfind("tls_private_key_pass:", 0) == 0 ? "tls_private_key_pass" : "tls_private_key";
+        d.error(w.at(param), w.what + ": " +
+                                 (why.rfind("tls_private_key_pass:", 0) == 0 ? why
+                                                                             : "tls_private_key \"" + p.private_key + "\" " + why));
         return;
+    }
+    if (p.private_key_pass.rfind("file:", 0) == 0) {
+        struct stat ps;
+        std::string pf = p.private_key_pass.substr(5);
+        if (stat(pf.c_str(), &ps) == 0 && (ps.st_mode & 077))
+            d.warning(w.at("tls_private_key_pass"), w.what + ": tls_private_key_pass \"" + pf +
+                                                        "\" is readable by group or others; chmod 600 it");
     }
     if (cert && X509_check_private_key(cert, key.get()) != 1) {
         drain_errors();
@@ -223,6 +231,9 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
 
 void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
 {
+    if (!cfg.tls_keylog_file.empty())
+        d.warning(Loc{cfg.file, 1, 1}, "tls_keylog_file=\"" + cfg.tls_keylog_file +
+                                            "\": the keys of every TLS session will be written to it (debugging only)");
     // The default domain serves every TLS listener without a tls_domain of its
     // own, so its files must be good whenever such a listener exists.
     std::set<std::pair<std::string, uint16_t>> covered;

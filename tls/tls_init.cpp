@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "tls_domain.h"
+#include "tls_material.h"
 #include "io/tls_hooks.h"
 #include "tls_server.h"
 #include "io/transport.h"
@@ -12,10 +13,25 @@
 #include <openssl/opensslv.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace ser::tls {
 namespace {
+
+int g_keylog_fd = -1;   // tls_keylog_file, opened by main before fork
+
+void keylog_line(const SSL*, const char* line)
+{
+    // One write per line, O_APPEND: lines of several processes never interleave.
+    std::string l = std::string(line) + "\n";
+    if (write(g_keylog_fd, l.data(), l.size()) < 0) {
+        // Nothing to do: a full disk must not end a handshake.
+    }
+}
 
 std::string failed(const std::string& name, const std::string& call)
 {
@@ -71,7 +87,13 @@ bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, st
         err = failed(name, "SSL_CTX_use_certificate_chain_file(" + p.certificate + ")");
         return false;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, p.private_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    std::string why;
+    EvpPkeyPtr key = read_private_key(p.private_key, p.private_key_pass, why);
+    if (!key) {
+        err = name + ": " + (why.rfind("tls_private_key_pass:", 0) == 0 ? why : "tls_private_key \"" + p.private_key + "\" " + why);
+        return false;
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             drain_errors();
             err = name + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
@@ -160,6 +182,8 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
         mode = SSL_VERIFY_PEER | (!client && p.require_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     SSL_CTX_set_verify(ctx.get(), mode, verify_callback);
     SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (g_keylog_fd >= 0)
+        SSL_CTX_set_keylog_callback(ctx.get(), keylog_line);
     // Renegotiation buys nothing for SIP and costs a server CPU on demand;
     // compression leaks plaintext lengths (CRIME). OpenSSL 3 has compression
     // off already: say so here anyway, so no build option turns it on.
@@ -197,6 +221,14 @@ std::string tls_register(const Config& cfg, const std::vector<ListenAddr>& liste
         return {};
     if (!tls::init_tls())
         return "OpenSSL initialisation failed: " + tls::drain_errors();
+    if (!cfg.tls_keylog_file.empty() && tls::g_keylog_fd < 0) {
+        tls::g_keylog_fd = open(cfg.tls_keylog_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (tls::g_keylog_fd < 0)
+            return "tls_keylog_file \"" + cfg.tls_keylog_file + "\" cannot be opened: " + std::strerror(errno);
+        LOG_WARN("tls_keylog_file=\"%s\": THE KEYS OF EVERY TLS SESSION ARE WRITTEN TO IT; whoever reads it decrypts "
+                 "all recorded traffic. For debugging only: remove it from ser.cfg and delete the file",
+                 cfg.tls_keylog_file.c_str());
+    }
     std::string err;
     auto domains = tls::TlsDomainSet::build(cfg, err);
     if (!domains)

@@ -3,7 +3,11 @@
 
 #include <openssl/x509v3.h>
 
+#include <openssl/pem.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 namespace ser::tls {
 namespace {
@@ -110,6 +114,70 @@ std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client)
     int ok = X509_verify_cert(sc.get());
     ERR_clear_error();
     return ok == 1 ? std::string() : X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc.get()));
+}
+
+bool read_key_pass(const std::string& spec, std::string& pass, std::string& err)
+{
+    pass.clear();
+    if (spec.rfind("env:", 0) == 0) {
+        const char* v = std::getenv(spec.c_str() + 4);
+        if (!v) {
+            err = "tls_private_key_pass: the environment variable " + spec.substr(4) + " is not set";
+            return false;
+        }
+        pass = v;
+        return true;
+    }
+    std::string path = spec.rfind("file:", 0) == 0 ? spec.substr(5) : spec;
+    std::ifstream f(path);
+    if (!f) {
+        err = "tls_private_key_pass: \"" + path + "\" cannot be read";
+        return false;
+    }
+    std::getline(f, pass);
+    if (!pass.empty() && pass.back() == '\r')
+        pass.pop_back();
+    return true;
+}
+
+EvpPkeyPtr read_private_key(const std::string& path, const std::string& spec, std::string& err)
+{
+    BioPtr bio = open_pem(path);
+    if (!bio) {
+        err = "cannot be read";
+        return nullptr;
+    }
+    std::string pass;
+    if (!spec.empty() && !read_key_pass(spec, pass, err))
+        return nullptr;
+    struct Ask {
+        const std::string* pass;
+        bool asked = false;
+    } ask{spec.empty() ? nullptr : &pass};
+    // Never a prompt: without a passphrase an encrypted key fails here.
+    auto cb = [](char* buf, int size, int, void* u) -> int {
+        auto* a = static_cast<Ask*>(u);
+        a->asked = true;
+        if (!a->pass || a->pass->size() > static_cast<size_t>(size))
+            return 0;
+        a->pass->copy(buf, a->pass->size());
+        return static_cast<int>(a->pass->size());
+    };
+    ERR_clear_error();
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, cb, &ask));
+    OPENSSL_cleanse(pass.data(), pass.size());
+    if (!key) {
+        std::string why = drain_errors();
+        if (ask.asked && spec.empty())
+            err = "is encrypted, and no tls_private_key_pass says where its passphrase is";
+        else if (ask.asked)
+            err = "cannot be decrypted with the passphrase of tls_private_key_pass (wrong passphrase?)";
+        else
+            err = "holds no usable PEM private key: " + why;
+    } else if (!spec.empty() && !ask.asked) {
+        err.clear();   // a plain key with a passphrase given: it works, the passphrase is unused
+    }
+    return key;
 }
 
 }  // namespace ser::tls

@@ -36,4 +36,14 @@ std::vector<MaterialIssue> check_crl(const X509_CRL* crl, bool warn_only, int wa
 // else OpenSSL's reason ("unable to get local issuer certificate").
 std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client);
 
+// The passphrase tls_private_key_pass names ("file:PATH": the file's first
+// line; "env:VAR"): true and `pass` set, or false and `err` saying why. The
+// caller wipes `pass` (OPENSSL_cleanse) once the key is read.
+bool read_key_pass(const std::string& spec, std::string& pass, std::string& err);
+
+// Reads the PEM private key at `path`, decrypting it with the passphrase
+// `spec` names when spec is not empty; never prompts. nullptr and `err`
+// ("wrong passphrase", "encrypted, and no tls_private_key_pass") on failure.
+EvpPkeyPtr read_private_key(const std::string& path, const std::string& spec, std::string& err);
+
 }  // namespace ser::tls

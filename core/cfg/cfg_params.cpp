@@ -282,6 +282,28 @@ void p_framing(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         t.serial->framing = static_cast<Framing>(*i);
 }
 
+// Where the private key's passphrase is: a file (mode 600) or the
+// environment of ser; never ser.cfg itself, which is read by many.
+void p_key_pass(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d);
+    if (!v)
+        return;
+    if (v->rfind("file:", 0) == 0 && v->size() > 5) {
+        std::string path = v->substr(5);
+        const std::string& base = a.loc.file;
+        auto slash = base.rfind('/');
+        if (path[0] != '/' && slash != std::string::npos)
+            path = base.substr(0, slash + 1) + path;
+        t.tls->private_key_pass = "file:" + path;
+    } else if (v->rfind("env:", 0) == 0 && v->size() > 4) {
+        t.tls->private_key_pass = *v;
+    } else {
+        d.error(a.value.loc, "tls_private_key_pass: expected \"file:PATH\" or \"env:VARIABLE\"; a passphrase written "
+                             "in ser.cfg itself is refused (the file is read by many)");
+    }
+}
+
 void p_crl_expired(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
     if (auto i = as_choice(a, {"refuse", "warn"}, d))
@@ -488,6 +510,8 @@ const Param kParams[] = {
     {"tls_server_name", D, p_str<&TlsParams::server_name>},
     {"tls_crl_expired", G | D, p_crl_expired},
     {"tls_ocsp_response", G | D, p_path<&TlsParams::ocsp_response>},
+    {"tls_private_key_pass", G | D, p_key_pass},
+    {"tls_keylog_file", G, p_path<&Config::tls_keylog_file>},
     {"tls_handshake_rate", G | D, p_int<&TlsParams::handshake_rate, 0, 1000000>},
     {"tls_reload_check", G, p_seconds<&Config::tls_reload_check, 0, 86400>},
     {"tls_expiry_warn_days", G, p_int<&Config::tls_expiry_warn_days, 0, 3650>},

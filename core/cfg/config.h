@@ -37,6 +37,7 @@ struct TlsParams {
     std::string crl;               // "" = no revocation list
     std::string server_name;       // SNI name selecting this domain ("" = any)
     std::string ocsp_response;     // DER OCSP response to staple ("" = none)
+    std::string private_key_pass;  // "file:PATH" or "env:VAR" holding the key's passphrase ("" = key not encrypted)
     TlsMethod method = TlsMethod::Sslv23;
     bool verify = false;
     bool require_certificate = false;
@@ -175,6 +176,7 @@ struct Config {
     TlsParams tls;                      // the global (default) TLS domain
     int tls_reload_check = 60;          // seconds between checks of the TLS files (0 = inotify only)
     int tls_expiry_warn_days = 30;      // warn for certificates and CRLs ending within this many days
+    std::string tls_keylog_file;        // NSS key log of every TLS session (Wireshark); "" = none, the default
     std::vector<TlsDomainCfg> tls_domains;
     std::vector<SerialCfg> serials;
     std::vector<ModuleCfg> modules;

@@ -63,9 +63,12 @@ std::vector<ReloadFile> tls_reload_files(const Config& cfg)
         return out;
     std::set<std::string> seen;
     auto add = [&](const TlsParams& p, const std::string& domain, const cfg::Loc& block) {
+        // The passphrase file too: a reload reads it again.
+        std::string pass_file = p.private_key_pass.rfind("file:", 0) == 0 ? p.private_key_pass.substr(5) : "";
         const std::pair<const char*, const std::string*> files[] = {
             {"tls_certificate", &p.certificate}, {"tls_private_key", &p.private_key},
-            {"tls_ca_list", &p.ca_list}, {"tls_crl", &p.crl}, {"tls_ocsp_response", &p.ocsp_response}};
+            {"tls_ca_list", &p.ca_list}, {"tls_crl", &p.crl}, {"tls_ocsp_response", &p.ocsp_response},
+            {"tls_private_key_pass", &pass_file}};
         struct stat st;
         for (const auto& [param, path] : files) {
             if (path->empty() || stat(path->c_str(), &st) != 0 || !seen.insert(*path).second)
