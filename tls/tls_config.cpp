@@ -78,36 +78,64 @@ void report(const std::vector<tls::MaterialIssue>& issues, const Loc& at, const 
     }
 }
 
-void check_key(const TlsParams& p, const Where& w, X509* cert, Diags& d)
+// One pair: `key_param` ("tls_private_key" or "tls_private_key2") decrypts
+// with tls_private_key_pass when given, matches `cert` and is mode 600.
+void check_key(const TlsParams& p, const std::string& key_file, const char* key_param, const std::string& cert_file,
+               const char* cert_param, const Where& w, X509* cert, Diags& d)
 {
-    if (!open_param(p.private_key, "tls_private_key", w, d))
+    if (!open_param(key_file, key_param, w, d))
         return;
     std::string why;
-    tls::EvpPkeyPtr key = tls::read_private_key(p.private_key, p.private_key_pass, why);
+    tls::EvpPkeyPtr key = tls::read_private_key(key_file, p.private_key_pass, why);
     if (!key) {
-        const char* param = why.rfind("tls_private_key_pass:", 0) == 0 ? "tls_private_key_pass" : "tls_private_key";
-        d.error(w.at(param), w.what + ": " +
-                                 (why.rfind("tls_private_key_pass:", 0) == 0 ? why
-                                                                             : "tls_private_key \"" + p.private_key + "\" " + why));
+        bool pass = why.rfind("tls_private_key_pass:", 0) == 0;
+        d.error(w.at(pass ? "tls_private_key_pass" : key_param),
+                w.what + ": " + (pass ? why : std::string(key_param) + " \"" + key_file + "\" " + why));
         return;
-    }
-    if (p.private_key_pass.rfind("file:", 0) == 0) {
-        struct stat ps;
-        std::string pf = p.private_key_pass.substr(5);
-        if (stat(pf.c_str(), &ps) == 0 && (ps.st_mode & 077))
-            d.warning(w.at("tls_private_key_pass"), w.what + ": tls_private_key_pass \"" + pf +
-                                                        "\" is readable by group or others; chmod 600 it");
     }
     if (cert && X509_check_private_key(cert, key.get()) != 1) {
         drain_errors();
-        d.error(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
-                           p.certificate + "\"");
+        d.error(w.at(key_param), w.what + ": " + key_param + " \"" + key_file + "\" does not match " + cert_param + " \"" +
+                                     cert_file + "\"");
     }
     struct stat st;
-    if (stat(p.private_key.c_str(), &st) == 0 && (st.st_mode & 077))
-        d.warning(w.at("tls_private_key"), w.what + ": tls_private_key \"" + p.private_key + "\" is readable by group or others (mode " +
-                             std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
-                             std::to_string(st.st_mode & 7) + "); chmod 600 it");
+    if (stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077))
+        d.warning(w.at(key_param), w.what + ": " + key_param + " \"" + key_file + "\" is readable by group or others (mode " +
+                                       std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+                                       std::to_string(st.st_mode & 7) + "); chmod 600 it");
+}
+
+void check_pass_file(const TlsParams& p, const Where& w, Diags& d)
+{
+    if (p.private_key_pass.rfind("file:", 0) != 0)
+        return;
+    struct stat ps;
+    std::string pf = p.private_key_pass.substr(5);
+    if (stat(pf.c_str(), &ps) == 0 && (ps.st_mode & 077))
+        d.warning(w.at("tls_private_key_pass"), w.what + ": tls_private_key_pass \"" + pf +
+                                                    "\" is readable by group or others; chmod 600 it");
+}
+
+// tls_certificate2 / tls_private_key2: both or neither, and a key type of its own.
+void check_second(const TlsParams& p, const Where& w, X509* first, Diags& d)
+{
+    if (p.certificate2.empty() != p.private_key2.empty()) {
+        d.error(w.at(p.certificate2.empty() ? "tls_private_key2" : "tls_certificate2"),
+                w.what + ": tls_certificate2 and tls_private_key2 go together");
+        return;
+    }
+    if (p.certificate2.empty())
+        return;
+    tls::X509Ptr cert;
+    if (!load_cert(p.certificate2, w, "tls_certificate2", d, cert))
+        return;
+    check_key(p, p.private_key2, "tls_private_key2", p.certificate2, "tls_certificate2", w, cert.get(), d);
+    report(tls::check_certificate(cert.get(), w.client, w.check_role, w.warn_days, time(nullptr)),
+           w.at("tls_certificate2"), w.what + ": tls_certificate2 \"" + p.certificate2 + "\" ", d);
+    if (first && EVP_PKEY_get_base_id(X509_get0_pubkey(first)) == EVP_PKEY_get_base_id(X509_get0_pubkey(cert.get())))
+        d.error(w.at("tls_certificate2"), w.what + ": tls_certificate2 \"" + p.certificate2 +
+                                              "\" has the same key type as tls_certificate: one would replace the "
+                                              "other; give one ECDSA and one RSA certificate");
 }
 
 void check_ca_list(const TlsParams& p, const Where& w, Diags& d)
@@ -214,11 +242,13 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
     tls::X509Ptr cert;
     if (need_cert || !p.certificate.empty()) {
         if (load_cert(p.certificate, w, "tls_certificate", d, cert)) {
-            check_key(p, w, cert.get(), d);
+            check_key(p, p.private_key, "tls_private_key", p.certificate, "tls_certificate", w, cert.get(), d);
+            check_pass_file(p, w, d);
             report(tls::check_certificate(cert.get(), w.client, w.check_role, w.warn_days, time(nullptr)),
                    w.at("tls_certificate"), w.what + ": tls_certificate \"" + p.certificate + "\" ", d);
         }
     }
+    check_second(p, w, cert.get(), d);
     if (!p.ca_list.empty())
         check_ca_list(p, w, d);
     if (!p.crl.empty())

@@ -55,14 +55,31 @@ std::string client_hello_sni(SSL* ssl)
     return std::string(reinterpret_cast<const char*>(p + 5), n);
 }
 
+// 'tls_certificate "FILE"' or 'tls_certificate2 "FILE"': which one `cert` came from.
+std::string which_certificate(const TlsParams& p, X509* cert)
+{
+    if (!p.certificate2.empty())
+        if (BioPtr b = open_pem(p.certificate2)) {
+            X509Ptr x(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+            ERR_clear_error();
+            if (x && X509_cmp(x.get(), cert) == 0)
+                return "tls_certificate2 \"" + p.certificate2 + "\"";
+        }
+    return "tls_certificate \"" + p.certificate + "\"";
+}
+
 // The checks of tls_material.h on what ctx loaded; "" or the first fatal one.
 std::string validate(const TlsDomain& d, bool check_role)
 {
     time_t now = time(nullptr);
-    if (X509* cert = SSL_CTX_get0_certificate(d.ctx.get()))
+    std::string err;
+    for_each_certificate(d.ctx.get(), [&](X509* cert, STACK_OF(X509)*) {
         for (const MaterialIssue& i : check_certificate(cert, d.client, check_role, 0, now))
-            if (i.fatal)
-                return d.name + ": tls_certificate \"" + d.params.certificate + "\" " + i.text;
+            if (i.fatal && err.empty())
+                err = d.name + ": " + which_certificate(d.params, cert) + " " + i.text;
+    });
+    if (!err.empty())
+        return err;
     X509_STORE* store = SSL_CTX_get_cert_store(d.ctx.get());
     STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(store);
     for (int k = 0; k < sk_X509_OBJECT_num(objs); k++)
@@ -77,13 +94,20 @@ std::string validate(const TlsDomain& d, bool check_role)
 // here, and said by ser -c and main's periodic check (tls.info shows it).
 void load_staple(TlsDomain& d)
 {
-    X509* leaf = SSL_CTX_get0_certificate(d.ctx.get());
+    // The response is about tls_certificate (not tls_certificate2).
+    X509* leaf = nullptr;
+    STACK_OF(X509)* chain = nullptr;
+    for_each_certificate(d.ctx.get(), [&](X509* x, STACK_OF(X509)* ch) {
+        if (!leaf && which_certificate(d.params, x).rfind("tls_certificate ", 0) == 0) {
+            leaf = x;
+            chain = ch;
+        }
+    });
     if (!leaf)
         return;
-    STACK_OF(X509)* chain = nullptr;
-    SSL_CTX_get0_chain_certs(d.ctx.get(), &chain);
     X509Ptr issuer(find_issuer(leaf, chain, d.params.ca_list));
     load_ocsp(d.params.ocsp_response, leaf, issuer.get(), d.ocsp);
+    d.ocsp_cert = leaf;
     SSL_CTX_set_tlsext_status_cb(d.ctx.get(), ocsp_status_callback);
 }
 

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include <fcntl.h>
@@ -81,32 +82,56 @@ bool load_crls(SSL_CTX* ctx, const std::string& path)
     return n > 0;
 }
 
-bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, std::string& err)
+// One certificate (with its chain) and key; OpenSSL keeps one per key type.
+bool load_pair(SSL_CTX* ctx, const std::string& cert, const std::string& key_file, const char* cert_param,
+               const char* key_param, const TlsParams& p, const std::string& name, std::string& err)
 {
-    if (SSL_CTX_use_certificate_chain_file(ctx, p.certificate.c_str()) != 1) {
-        err = failed(name, "SSL_CTX_use_certificate_chain_file(" + p.certificate + ")");
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
+        err = failed(name, "SSL_CTX_use_certificate_chain_file(" + cert + ")");
         return false;
     }
     std::string why;
-    EvpPkeyPtr key = read_private_key(p.private_key, p.private_key_pass, why);
+    EvpPkeyPtr key = read_private_key(key_file, p.private_key_pass, why);
     if (!key) {
-        err = name + ": " + (why.rfind("tls_private_key_pass:", 0) == 0 ? why : "tls_private_key \"" + p.private_key + "\" " + why);
+        err = name + ": " + (why.rfind("tls_private_key_pass:", 0) == 0 ? why : std::string(key_param) + " \"" + key_file + "\" " + why);
         return false;
     }
     if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
         if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
             drain_errors();
-            err = name + ": tls_private_key \"" + p.private_key + "\" does not match tls_certificate \"" +
-                  p.certificate + "\" (a certificate renewed with a new key: put both in place)";
+            err = name + ": " + key_param + " \"" + key_file + "\" does not match " + cert_param + " \"" + cert +
+                  "\" (a certificate renewed with a new key: put both in place)";
             return false;
         }
-        err = failed(name, "SSL_CTX_use_PrivateKey_file(" + p.private_key + ")");
+        err = failed(name, std::string("SSL_CTX_use_PrivateKey(") + key_file + ")");
         return false;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-        err = failed(name, "SSL_CTX_check_private_key(" + p.private_key + ")");
+        err = failed(name, "SSL_CTX_check_private_key(" + key_file + ")");
         return false;
     }
+    return true;
+}
+
+bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, std::string& err)
+{
+    if (!load_pair(ctx, p.certificate, p.private_key, "tls_certificate", "tls_private_key", p, name, err))
+        return false;
+    if (p.certificate2.empty())
+        return true;
+    int first = EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(ctx));
+    tls::X509Ptr second;
+    if (BioPtr b = open_pem(p.certificate2))
+        second.reset(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+    EVP_PKEY* second_key = second ? X509_get0_pubkey(second.get()) : nullptr;
+    if (second_key && EVP_PKEY_get_base_id(second_key) == first) {
+        err = name + ": tls_certificate2 \"" + p.certificate2 + "\" has the same key type as tls_certificate (" +
+              OBJ_nid2sn(first) + "): one would replace the other; give one ECDSA and one RSA certificate";
+        return false;
+    }
+    if (!load_pair(ctx, p.certificate2, p.private_key2, "tls_certificate2", "tls_private_key2", p, name, err))
+        return false;
+    SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);   // the checks walk every certificate from here
     return true;
 }
 

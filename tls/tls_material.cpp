@@ -92,28 +92,42 @@ std::vector<MaterialIssue> check_crl(const X509_CRL* crl, bool warn_only, int wa
     return out;
 }
 
+void for_each_certificate(SSL_CTX* ctx, const std::function<void(X509*, STACK_OF(X509)*)>& f)
+{
+    for (int r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST); r == 1;
+         r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT)) {
+        STACK_OF(X509)* chain = nullptr;
+        SSL_CTX_get0_chain_certs(ctx, &chain);
+        if (X509* x = SSL_CTX_get0_certificate(ctx))
+            f(x, chain);
+    }
+    SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+    ERR_clear_error();
+}
+
 std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client)
 {
-    X509* leaf = SSL_CTX_get0_certificate(ctx);
-    if (!leaf)
-        return {};
-    STACK_OF(X509)* chain = nullptr;
-    SSL_CTX_get0_chain_certs(ctx, &chain);
+    std::string out;
     std::unique_ptr<X509_STORE, Free<X509_STORE_free>> store(X509_STORE_new());
-    std::unique_ptr<X509_STORE_CTX, Free<X509_STORE_CTX_free>> sc(X509_STORE_CTX_new());
-    if (!store || !sc)
+    if (!store)
         return "out of memory";
     if (!ca_list.empty())
         X509_STORE_load_file(store.get(), ca_list.c_str());
     // The hashed directory is read lazily, one issuer at a time: cheap on every reload.
     X509_STORE_load_path(store.get(), X509_get_default_cert_dir());
     ERR_clear_error();
-    if (X509_STORE_CTX_init(sc.get(), store.get(), leaf, chain) != 1)
-        return drain_errors();
-    X509_STORE_CTX_set_purpose(sc.get(), client ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
-    int ok = X509_verify_cert(sc.get());
-    ERR_clear_error();
-    return ok == 1 ? std::string() : X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc.get()));
+    for_each_certificate(ctx, [&](X509* leaf, STACK_OF(X509)* chain) {
+        std::unique_ptr<X509_STORE_CTX, Free<X509_STORE_CTX_free>> sc(X509_STORE_CTX_new());
+        if (!sc || X509_STORE_CTX_init(sc.get(), store.get(), leaf, chain) != 1) {
+            out = "out of memory";
+            return;
+        }
+        X509_STORE_CTX_set_purpose(sc.get(), client ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
+        if (X509_verify_cert(sc.get()) != 1 && out.empty())
+            out = X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc.get()));
+        ERR_clear_error();
+    });
+    return out;
 }
 
 bool read_key_pass(const std::string& spec, std::string& pass, std::string& err)

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,11 @@ std::vector<MaterialIssue> check_certificate(X509* cert, bool client, bool check
 // A CRL past its next update: fatal unless warn_only; within warn_days a warning.
 std::vector<MaterialIssue> check_crl(const X509_CRL* crl, bool warn_only, int warn_days, time_t now);
 
-// Whether the certificate of ctx and the chain loaded with it verify, for
+// Calls f(cert, chain) for every certificate of ctx (one per key type:
+// tls_certificate and tls_certificate2), leaving the first one current.
+void for_each_certificate(SSL_CTX* ctx, const std::function<void(X509*, STACK_OF(X509)*)>& f);
+
+// Whether every certificate of ctx and the chain loaded with it verify, for
 // its role, against ca_list plus the system's CA directory: "" when they do,
 // else OpenSSL's reason ("unable to get local issuer certificate").
 std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client);

@@ -96,6 +96,9 @@ int ocsp_status_callback(SSL* ssl, void*)
     const TlsDomain* d = domain_of(SSL_get_SSL_CTX(ssl));
     if (!d || d->ocsp.der.empty())
         return SSL_TLSEXT_ERR_NOACK;
+    // With two certificates, only the one the response is about gets it.
+    if (X509* chosen = SSL_get_certificate(ssl); chosen && d->ocsp_cert && chosen != d->ocsp_cert)
+        return SSL_TLSEXT_ERR_NOACK;
     if (!stapled(d->ocsp, time(nullptr))) {
         LOG_WARN("%s: tls_ocsp_response \"%s\" is past its next update (%s): not stapled; fetch a new one",
                  d->name.c_str(), d->params.ocsp_response.c_str(), utc_text(d->ocsp.next_update).c_str());

@@ -499,6 +499,8 @@ const Param kParams[] = {
     {"disable_tls", G, p_bool<&Config::disable_tls>},
     {"tls_certificate", G | D, p_path<&TlsParams::certificate>},
     {"tls_private_key", G | D, p_path<&TlsParams::private_key>},
+    {"tls_certificate2", G | D, p_path<&TlsParams::certificate2>},
+    {"tls_private_key2", G | D, p_path<&TlsParams::private_key2>},
     {"tls_ca_list", G | D, p_path<&TlsParams::ca_list>},
     {"tls_crl", G | D, p_path<&TlsParams::crl>},
     {"tls_ciphers_list", G | D, p_str<&TlsParams::ciphers_list>},

@@ -32,6 +32,8 @@ enum class TlsMethod { Sslv23, Tlsv1, Tlsv1_1, Tlsv1_2, Tlsv1_3 };
 struct TlsParams {
     std::string certificate;       // default CFG_DIR/cert.pem
     std::string private_key;       // default CFG_DIR/cert.pem
+    std::string certificate2;      // a second certificate of another key type (RSA beside ECDSA); "" = none
+    std::string private_key2;      // its key (same tls_private_key_pass)
     std::string ca_list;           // "" = none
     std::string ciphers_list;      // "" = OpenSSL's default
     std::string crl;               // "" = no revocation list

@@ -67,6 +67,7 @@ std::vector<ReloadFile> tls_reload_files(const Config& cfg)
         std::string pass_file = p.private_key_pass.rfind("file:", 0) == 0 ? p.private_key_pass.substr(5) : "";
         const std::pair<const char*, const std::string*> files[] = {
             {"tls_certificate", &p.certificate}, {"tls_private_key", &p.private_key},
+            {"tls_certificate2", &p.certificate2}, {"tls_private_key2", &p.private_key2},
             {"tls_ca_list", &p.ca_list}, {"tls_crl", &p.crl}, {"tls_ocsp_response", &p.ocsp_response},
             {"tls_private_key_pass", &pass_file}};
         struct stat st;
