@@ -235,7 +235,9 @@ void check_domain(const TlsParams& p, const Where& w, bool need_cert, const Chec
     check_ciphers(p, w, d);
     if (p.require_certificate && !p.verify)
         d.warning(w.at("tls_require_certificate"), w.what + ": tls_require_certificate=1 has no effect without tls_verify=1");
-    if (p.verify && p.ca_list.empty())
+    if (p.optional_no_ca && w.client)
+        d.error(w.at("tls_require_certificate"), w.what + ": tls_require_certificate=optional_no_ca is for servers");
+    if (p.verify && p.ca_list.empty() && !p.optional_no_ca)
         d.warning(w.at("tls_verify"), w.what + ": tls_verify=1 without tls_ca_list: no peer certificate can verify");
     if (!opt.check_files)
         return;

@@ -125,13 +125,45 @@ const TlsDomain* domain_of(const SSL_CTX* ctx)
     return ctx ? static_cast<const TlsDomain*>(SSL_CTX_get_ex_data(ctx, domain_ex_index())) : nullptr;
 }
 
+namespace {
+
+int expected_name_index()
+{
+    static const int idx = SSL_get_ex_new_index(
+        0, nullptr, nullptr, nullptr, [](void*, void* p, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(p); });
+    return idx;
+}
+
+}  // namespace
+
+void expect_peer_name(SSL* ssl, const std::string& name)
+{
+    delete static_cast<std::string*>(SSL_get_ex_data(ssl, expected_name_index()));
+    SSL_set_ex_data(ssl, expected_name_index(), new std::string(name));
+}
+
 int verify_callback(int ok, X509_STORE_CTX* sc)
 {
-    if (ok || X509_STORE_CTX_get_error(sc) != X509_V_ERR_CRL_HAS_EXPIRED)
-        return ok;
     auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(sc, SSL_get_ex_data_X509_STORE_CTX_idx()));
     const TlsDomain* d = ssl ? domain_of(SSL_get_SSL_CTX(ssl)) : nullptr;
     if (!d)
+        return ok;
+    int err = X509_STORE_CTX_get_error(sc);
+    if (ok && X509_STORE_CTX_get_error_depth(sc) == 0) {
+        // Outgoing: the next hop's certificate must name its SIP domain (RFC 5922 §7).
+        auto* want = static_cast<const std::string*>(SSL_get_ex_data(ssl, expected_name_index()));
+        if (want && !identity_matches(sip_identities(X509_STORE_CTX_get_current_cert(sc)), *want)) {
+            X509_STORE_CTX_set_error(sc, X509_V_ERR_HOSTNAME_MISMATCH);
+            return 0;
+        }
+        return ok;
+    }
+    if (!ok && d->params.optional_no_ca &&
+        (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+         err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+         err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE || err == X509_V_ERR_CERT_UNTRUSTED))
+        return 1;   // accepted unverified: $tls_verified is 0, the fingerprint says who it is
+    if (ok || err != X509_V_ERR_CRL_HAS_EXPIRED)
         return ok;
     if (d->params.crl_expired_warn) {
         LOG_WARN("%s: tls_crl \"%s\" is past its next update; the peer's certificate is checked against it anyway "

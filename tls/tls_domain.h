@@ -66,6 +66,11 @@ private:
 int domain_ex_index();
 // The domain whose context `ctx` is, or nullptr.
 const TlsDomain* domain_of(const SSL_CTX* ctx);
+// Outgoing with tls_verify: the SIP domain `name` the peer's certificate must
+// carry (RFC 5922 §7: a sip: URI or DNS SAN, whole, no wildcard), checked by
+// verify_callback. Kept with the SSL and freed with it.
+void expect_peer_name(SSL* ssl, const std::string& name);
+
 // The verify callback of every context: it lets a CRL past its next update
 // pass with tls_crl_expired=warn, and logs it with the file name either way.
 int verify_callback(int preverify_ok, X509_STORE_CTX* sc);

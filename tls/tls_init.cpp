@@ -205,6 +205,10 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
     int mode = SSL_VERIFY_NONE;
     if (p.verify)
         mode = SSL_VERIFY_PEER | (!client && p.require_certificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    if (!client && p.optional_no_ca)
+        mode = SSL_VERIFY_PEER;   // asked for, never required; verify_callback lets an unknown CA through
+    if (p.verify_depth >= 0)
+        SSL_CTX_set_verify_depth(ctx.get(), p.verify_depth);
     SSL_CTX_set_verify(ctx.get(), mode, verify_callback);
     SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (g_keylog_fd >= 0)

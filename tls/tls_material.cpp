@@ -5,6 +5,9 @@
 
 #include <openssl/pem.h>
 
+#include <arpa/inet.h>
+
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -127,6 +130,101 @@ std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client)
             out = X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc.get()));
         ERR_clear_error();
     });
+    return out;
+}
+
+namespace {
+
+std::string lower(std::string_view v)
+{
+    std::string s(v);
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!s.empty() && s.back() == '.')
+        s.pop_back();
+    return s;
+}
+
+std::string asn1_text(const ASN1_STRING* a)
+{
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(a)), static_cast<size_t>(ASN1_STRING_length(a)));
+}
+
+// The host of a sip: or sips: URI ("sip:example.com", "sips:user@host;p"), or "".
+std::string uri_host(std::string_view u)
+{
+    size_t colon = u.find(':');
+    if (colon == std::string_view::npos)
+        return {};
+    std::string scheme = lower(u.substr(0, colon));
+    if (scheme != "sip" && scheme != "sips")
+        return {};
+    std::string_view rest = u.substr(colon + 1);
+    if (size_t at = rest.find('@'); at != std::string_view::npos)
+        rest = rest.substr(at + 1);
+    size_t end = rest.find_first_of(";?:>");
+    if (!rest.empty() && rest[0] == '[')
+        end = rest.find(']') == std::string_view::npos ? rest.size() : rest.find(']') + 1;
+    return lower(rest.substr(0, end));
+}
+
+}  // namespace
+
+std::vector<std::string> sip_identities(X509* cert, std::vector<std::string>* ips)
+{
+    std::vector<std::string> out;
+    auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+        if (g->type == GEN_URI) {
+            std::string h = uri_host(asn1_text(g->d.uniformResourceIdentifier));
+            if (!h.empty())
+                out.push_back(h);
+        } else if (g->type == GEN_DNS) {
+            out.push_back(lower(asn1_text(g->d.dNSName)));
+        } else if (g->type == GEN_IPADD && ips) {
+            char buf[64] = "";
+            const ASN1_OCTET_STRING* ip = g->d.iPAddress;
+            if (ip->length == 4 || ip->length == 16)
+                inet_ntop(ip->length == 4 ? AF_INET : AF_INET6, ip->data, buf, sizeof buf);
+            if (*buf)
+                ips->push_back(buf);
+        }
+    }
+    GENERAL_NAMES_free(names);
+    if (out.empty()) {
+        char cn[256] = "";
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
+            out.push_back(lower(cn));
+    }
+    ERR_clear_error();
+    return out;
+}
+
+bool identity_matches(const std::vector<std::string>& ids, std::string_view domain)
+{
+    std::string d = lower(domain);
+    if (d.empty())
+        return false;
+    for (const std::string& id : ids)
+        if (id == d)
+            return true;
+    return false;
+}
+
+std::string fingerprint(X509* cert)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &n) != 1)
+        return {};
+    static const char* hex = "0123456789ABCDEF";
+    std::string out = "sha256:";
+    for (unsigned int i = 0; i < n; i++) {
+        out += i ? ":" : "";
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
     return out;
 }
 

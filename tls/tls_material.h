@@ -10,6 +10,7 @@
 #include <ctime>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ser::tls {
@@ -40,6 +41,16 @@ void for_each_certificate(SSL_CTX* ctx, const std::function<void(X509*, STACK_OF
 // its role, against ca_list plus the system's CA directory: "" when they do,
 // else OpenSSL's reason ("unable to get local issuer certificate").
 std::string chain_problem(SSL_CTX* ctx, const std::string& ca_list, bool client);
+
+// The SIP domain identities of a certificate (RFC 5922 §7.1), lower case:
+// the host of each sip:/sips: URI SAN and each DNS SAN; the subject CN only
+// when the certificate has neither. `ips` gets its IP SANs as text.
+std::vector<std::string> sip_identities(X509* cert, std::vector<std::string>* ips = nullptr);
+// RFC 5922 §7.2: `domain` is one of `ids` as a whole DNS name, case-insensitive,
+// a trailing dot ignored; no suffix and no wildcard ever matches.
+bool identity_matches(const std::vector<std::string>& ids, std::string_view domain);
+// "sha256:AB:CD:..." of the DER certificate.
+std::string fingerprint(X509* cert);
 
 // The passphrase tls_private_key_pass names ("file:PATH": the file's first
 // line; "env:VAR"): true and `pass` set, or false and `err` saying why. The

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "shm/stats.h"
 #include "tls_init.h"
+#include "tls_material.h"
 
 #include <openssl/x509v3.h>
 
@@ -251,6 +252,8 @@ void TlsTransport::established(TlsConn& t)
         t.peer.peer_subject = x509_name(X509_get_subject_name(peer));
         t.peer.peer_cn = common_name(X509_get_subject_name(peer));
         t.peer.verified = SSL_get_verify_result(ssl) == X509_V_OK && t.domain->params.verify;
+        t.peer.peer_ids = sip_identities(peer, &t.peer.peer_ips);
+        t.peer.peer_fingerprint = fingerprint(peer);
     }
 }
 
@@ -271,11 +274,11 @@ bool setup_client(StreamConn& c, TlsConn& t)
     if (host_is_name && SSL_set_tlsext_host_name(ssl, c.host.c_str()) != 1)
         return false;
     if (t.domain->params.verify) {
-        X509_VERIFY_PARAM* vp = SSL_get0_param(ssl);
-        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        int ok = host_is_name ? X509_VERIFY_PARAM_set1_host(vp, c.host.c_str(), 0)
-                              : X509_VERIFY_PARAM_set1_ip_asc(vp, c.remote.ip().c_str());
-        if (ok != 1)
+        // A name is checked by verify_callback with the rules of RFC 5922
+        // (URI sip: and DNS SANs, no wildcards); an address by OpenSSL (IP SANs).
+        if (host_is_name)
+            expect_peer_name(ssl, c.host);
+        else if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c.remote.ip().c_str()) != 1)
             return false;
     }
     SSL_CTX_sess_set_new_cb(t.domain->ctx.get(), new_session_cb);

@@ -304,6 +304,22 @@ void p_key_pass(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
     }
 }
 
+// tls_require_certificate: a boolean (SER), or optional_no_ca: a client is
+// asked for a certificate, one from no known CA (a phone's self-signed one)
+// is accepted unverified, and the script sees it and its fingerprint.
+void p_require_cert(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    if ((a.value.kind == Value::Kind::Ident || a.value.kind == Value::Kind::Str) && a.value.text == "optional_no_ca") {
+        t.tls->optional_no_ca = true;
+        t.tls->require_certificate = false;
+        return;
+    }
+    if (auto v = as_bool(a, d)) {
+        t.tls->require_certificate = *v;
+        t.tls->optional_no_ca = false;
+    }
+}
+
 void p_crl_expired(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
 {
     if (auto i = as_choice(a, {"refuse", "warn"}, d))
@@ -506,7 +522,8 @@ const Param kParams[] = {
     {"tls_ciphers_list", G | D, p_str<&TlsParams::ciphers_list>},
     {"tls_method", G | D, p_tls_method},
     {"tls_verify", G | D, p_bool<&TlsParams::verify>},
-    {"tls_require_certificate", G | D, p_bool<&TlsParams::require_certificate>},
+    {"tls_require_certificate", G | D, p_require_cert},
+    {"tls_verify_depth", G | D, p_int<&TlsParams::verify_depth, 0, 100>},
     {"tls_handshake_timeout", G | D, p_seconds<&TlsParams::handshake_timeout, 1, 3600>},
     {"tls_send_timeout", G | D, p_seconds<&TlsParams::send_timeout, 1, 3600>},
     {"tls_server_name", D, p_str<&TlsParams::server_name>},

@@ -48,6 +48,8 @@ constexpr ActionSpec kActions[] = {
     {"seturi", 1, 1, {Arg::Text}},
     {"force_rport", 0, 0, {}},
     {"is_peer_verified", 0, 0, {}},
+    {"tls_peer_matches_from", 0, 0, {}},
+    {"tls_peer_san", 1, 1, {Arg::Text}},
 };
 
 constexpr OperandSpec kOperands[] = {

@@ -43,6 +43,8 @@ struct TlsParams {
     TlsMethod method = TlsMethod::Sslv23;
     bool verify = false;
     bool require_certificate = false;
+    bool optional_no_ca = false;   // tls_require_certificate=optional_no_ca: ask, accept one of no known CA (unverified)
+    int verify_depth = -1;         // tls_verify_depth: most intermediates between peer and CA (-1 = OpenSSL's 100)
     int handshake_timeout = 120;   // seconds
     int send_timeout = 120;        // seconds
     bool crl_expired_warn = false; // tls_crl_expired=warn: a CRL past its next update still counts (logged)

@@ -29,6 +29,11 @@ struct TlsFacts {
     std::string sni;       // the server name the client asked for, "" if none
     bool verified = false; // the peer certificate was presented and verified
     bool resumed = false;  // the session was resumed
+    // The SIP domain identities of the peer certificate (RFC 5922 §7.1: the
+    // hosts of its sip:/sips: URI SANs and its DNS SANs, else its CN), lower case.
+    std::vector<std::string> peer_ids;
+    std::vector<std::string> peer_ips;   // its IP SANs, as text
+    std::string peer_fingerprint;        // "sha256:AB:CD:..." of the peer certificate, "" if none
 };
 
 // Where a received message came from.

@@ -296,7 +296,8 @@ namespace ser {
 
 // log() texts may name facts of the message: $rm method, $ru Request-URI,
 // $si/$sp source address/port, $pr transport, $ci Call-ID, and for TLS
-// $tls_version, $tls_cipher, $tls_peer_cn, $tls_verified (Kamailio's names).
+// $tls_version, $tls_cipher, $tls_peer_cn, $tls_verified (Kamailio's names),
+// $tls_peer_fingerprint (sha256 of the peer certificate).
 std::string expand_log_text(const std::string& text, const MsgContext& ctx)
 {
     if (text.find('$') == std::string::npos)
@@ -306,6 +307,7 @@ std::string expand_log_text(const std::string& text, const MsgContext& ctx)
         {"$tls_version", t ? t->version : ""},
         {"$tls_cipher", t ? t->cipher : ""},
         {"$tls_peer_cn", t ? t->peer_cn : ""},
+        {"$tls_peer_fingerprint", t ? t->peer_fingerprint : ""},
         {"$tls_verified", t && t->verified ? "1" : "0"},
         {"$rm", std::string(ctx.msg.method)},
         {"$ru", std::string(ctx.ruri())},

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "route/route_program.h"
+#include "sip/sip_uri.h"
 
 #include <cstring>
 
@@ -38,6 +39,7 @@ constexpr ActionName kActionIds[] = {
     {"setuser", ActionId::RewriteUser},     {"rewriteuri", ActionId::RewriteUri},
     {"seturi", ActionId::RewriteUri},       {"force_rport", ActionId::ForceRport},
     {"is_peer_verified", ActionId::IsPeerVerified},
+    {"tls_peer_matches_from", ActionId::TlsPeerMatchesFrom}, {"tls_peer_san", ActionId::TlsPeerSan},
 };
 
 bool is_uri_part(const cfg::Value& v, std::string_view part)
@@ -189,6 +191,44 @@ int flag_op(MsgContext& ctx, ActionId id, long long n)
 }
 
 // Every action that is neither flow control nor route(N).
+// Whether `name` is one of the peer certificate's SIP identities (RFC 5922:
+// whole names, case-insensitive, no wildcard) or its IP SANs; a certificate
+// that did not verify counts for nothing.
+bool peer_has(const TlsFacts& t, std::string_view name)
+{
+    if (!t.verified || name.empty())
+        return false;
+    if (name.back() == '.')
+        name.remove_suffix(1);
+    for (const std::string& id : t.peer_ids)
+        if (sip::iequals(id, name))
+            return true;
+    std::string_view bare = name.size() > 2 && name.front() == '[' && name.back() == ']' ? name.substr(1, name.size() - 2) : name;
+    for (const std::string& ip : t.peer_ips)
+        if (ip == bare)
+            return true;
+    return false;
+}
+
+// tls_peer_matches_from(): the request came over TLS with a verified client
+// certificate whose SIP identities cover the host of its From URI (a trunk
+// authenticated by certificate may only speak for its own domain).
+bool tls_peer_matches_from(const MsgContext& ctx)
+{
+    if (!ctx.tls || ctx.ri.proto != Proto::Tls || !ctx.msg.is_request)
+        return false;
+    const sip::Header* from = ctx.msg.find(sip::HdrType::From);
+    sip::SipUri u;
+    if (!from || !sip::parse_uri(sip::strip_name_addr(from->value), u) || u.host.empty())
+        return false;
+    return peer_has(*ctx.tls, u.host);
+}
+
+bool tls_peer_san(const MsgContext& ctx, std::string_view name)
+{
+    return ctx.tls && ctx.ri.proto == Proto::Tls && peer_has(*ctx.tls, name);
+}
+
 int exec_simple(const Call& c, Exec& ex)
 {
     MsgContext& ctx = ex.ctx;
@@ -216,6 +256,8 @@ int exec_simple(const Call& c, Exec& ex)
         return 1;
     case ActionId::IsPeerVerified:
         return ctx.tls && ctx.ri.proto == Proto::Tls && ctx.tls->verified ? 1 : -1;
+    case ActionId::TlsPeerMatchesFrom: return tls_peer_matches_from(ctx) ? 1 : -1;
+    case ActionId::TlsPeerSan: return tls_peer_san(ctx, c.text) ? 1 : -1;
     default:
         return act_rewrite(ctx, c.id, c.text, c.num);
     }

@@ -41,7 +41,7 @@ enum class ActionId : unsigned char {
     Forward, ForwardUdp, ForwardTcp, ForwardTls, Send, Drop, Break, Exit, Return, Route, Log,
     SlSendReply, SlReplyError, MaxFwd, RecordRoute, LooseRoute, Search, AppendHf, RemoveHf,
     IsPresentHf, SetFlag, ResetFlag, IsFlagSet, RewriteHost, RewriteHostPort, RewritePort,
-    RewriteUser, RewriteUri, ForceRport, IsPeerVerified,
+    RewriteUser, RewriteUri, ForceRport, IsPeerVerified, TlsPeerMatchesFrom, TlsPeerSan,
 };
 
 // One call of an action with its arguments converted.

@@ -184,6 +184,9 @@ void make_all(Store& st)
     p.server_a = st.identity("a", make_cert({"a.example.com", "DNS:a.example.com", "serverAuth"}, &ca, ++serial));
     p.server_b = st.identity("b", make_cert({"b.example.com", "DNS:b.example.com", "serverAuth"}, &ca, ++serial));
 
+    p.sip_uri = st.identity("trunk", make_cert({"ignored.example.com", "URI:sip:trunk.example.com",
+                                                "serverAuth, clientAuth"}, &ca, ++serial));
+    p.wildcard = st.identity("wild", make_cert({"wild", "DNS:*.example.com", "serverAuth"}, &ca, ++serial));
     p.client = st.identity("alice", make_cert({"alice", "", "clientAuth"}, &ca, ++serial));
     p.expired = st.identity("old-alice", make_cert({"old-alice", "", "clientAuth", false, -60 * kDay, -kDay}, &ca, ++serial));
     p.foreign = st.identity("mallory", make_cert({"mallory", "", "clientAuth"}, &other, ++serial));

@@ -35,6 +35,12 @@ struct TestPki {
     // from "ser test CA". The two SNI-selected domains of one listener.
     Identity server_a;
     Identity server_b;
+    // CN ignored.example.com, SAN URI:sip:trunk.example.com only; serverAuth
+    // + clientAuth; from "ser test CA". A SIP domain certificate of RFC 5922.
+    Identity sip_uri;
+    // CN wild, SAN DNS:*.example.com; serverAuth; from "ser test CA". RFC 5922
+    // matches no wildcard.
+    Identity wildcard;
     // CN alice; clientAuth; from "ser test CA", valid now.
     Identity client;
     // CN old-alice; clientAuth; from "ser test CA"; expired yesterday (valid 60 to 1 days ago).

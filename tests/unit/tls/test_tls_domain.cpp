@@ -62,6 +62,7 @@ class TlsDomainTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(sniDomainKeepsItsChecks);
     CPPUNIT_TEST(sniDomainKeepsItsVersions);
     CPPUNIT_TEST(clientDomainChecksServerName);
+    CPPUNIT_TEST(clientDomainUsesSipDomainRules);
     CPPUNIT_TEST(resumesWithinDomainTls12);
     CPPUNIT_TEST(resumesWithinDomainTls13);
     CPPUNIT_TEST(noResumptionAcrossDomainsTls12);
@@ -188,6 +189,34 @@ public:
                 CPPUNIT_ASSERT_MESSAGE(what, p.client().failed);
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(what, int(SSL_R_CERTIFICATE_VERIFY_FAILED), p.client().reason);
             }
+        }
+    }
+
+    // RFC 5922 §7: a sip: URI SAN names the SIP domain (OpenSSL's host check
+    // knows only DNS SANs); a wildcard DNS SAN matches nothing but itself;
+    // the CN counts only without URI and DNS SANs.
+    void clientDomainUsesSipDomainRules()
+    {
+        auto client = domains_of(client_cfg(nullptr, "tls_client_domain[127.0.0.1:5061] {\n" + ca_cfg() +
+                                                         "tls_verify=1\n}\n"));
+        struct Case {
+            const Identity* id;
+            const char* host;
+            long verify;
+        } cases[] = {
+            {&test_pki().sip_uri, "trunk.example.com", X509_V_OK},
+            {&test_pki().sip_uri, "TRUNK.example.com.", X509_V_OK},
+            {&test_pki().sip_uri, "ignored.example.com", X509_V_ERR_HOSTNAME_MISMATCH},   // CN, with a SAN present
+            {&test_pki().sip_uri, "example.com", X509_V_ERR_HOSTNAME_MISMATCH},           // no suffix match
+            {&test_pki().wildcard, "sip.example.com", X509_V_ERR_HOSTNAME_MISMATCH},      // no wildcard
+        };
+        for (const Case& c : cases) {
+            auto server = domains_of(server_cfg("", *c.id));
+            std::string what = c.id->cert + " as " + c.host;
+            TlsPair p(ser_client_ssl(*client, addr("127.0.0.1", 5061), c.host), *server, l1);
+            bool ok = p.handshake();
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(what, c.verify, p.client().verify_result());
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(what + ": " + p.failure(), c.verify == X509_V_OK, ok);
         }
     }
 

@@ -243,12 +243,10 @@ inline tls::SslPtr ser_client_ssl(const tls::TlsDomainSet& set, const SockAddr& 
     bool is_name = !host.empty() && !SockAddr::from_numeric(host, 0);
     tls::SslPtr ssl = client_ssl(d->ctx.get(), is_name ? host : "");
     if (ssl && d->params.verify) {
-        X509_VERIFY_PARAM* vp = SSL_get0_param(ssl.get());
-        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (is_name)
-            X509_VERIFY_PARAM_set1_host(vp, host.c_str(), 0);
+            tls::expect_peer_name(ssl.get(), host);
         else
-            X509_VERIFY_PARAM_set1_ip_asc(vp, remote.ip().c_str());
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), remote.ip().c_str());
     }
     return ssl;
 }
