@@ -33,30 +33,15 @@ CFG
 start_ser "$T/ser.cfg"
 
 cat >"$T/pp.py" <<'PY'
-import json, socket, struct, sys, time
+import socket, struct, sys, time
+
+import ctl_rpc
+from ctl_rpc import fail, ok
 
 port, ctl = int(sys.argv[1]), sys.argv[2]
 
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-def ok(msg):
-    print("ok: " + msg, flush=True)
-
 def rpc(method):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(ctl)
-    s.sendall((json.dumps({"jsonrpc": "2.0", "method": method, "params": [], "id": 1}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        d = s.recv(1 << 20)
-        if not d:
-            break
-        buf += d
-    s.close()
-    return json.loads(buf)["result"]
+    return ctl_rpc.result(ctl, method)
 
 def options(callid):
     return ("OPTIONS sip:ping@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;rport;branch=z9hG4bK-%s\r\n"

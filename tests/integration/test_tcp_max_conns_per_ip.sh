@@ -7,6 +7,7 @@
 # limit is refused after its header; closing one lets a new one in; each
 # refusal is counted (refused per_ip_limit) and logged with the source.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ctl_lib.sh"
 
 P=$(free_port); PP=$(free_port)
 [ "$P" = "$PP" ] && fail "port clash, run again"
@@ -23,30 +24,15 @@ CFG
 start_ser "$T/ser.cfg"
 
 cat >"$T/perip.py" <<'PY'
-import json, socket, sys, time
+import socket, sys, time
+
+import ctl_rpc
+from ctl_rpc import fail, ok
 
 port, pport, ctl = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
-def fail(msg):
-    print("FAIL: " + msg, flush=True)
-    sys.exit(1)
-
-def ok(msg):
-    print("ok: " + msg, flush=True)
-
 def rpc(method):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(ctl)
-    s.sendall((json.dumps({"jsonrpc": "2.0", "method": method, "params": [], "id": 1}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        d = s.recv(1 << 20)
-        if not d:
-            break
-        buf += d
-    s.close()
-    return json.loads(buf)["result"]
+    return ctl_rpc.result(ctl, method)
 
 n = 0
 def options(to):
