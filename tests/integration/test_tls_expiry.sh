@@ -64,7 +64,8 @@ utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 
 dated old 20190101000000Z 20200101000000Z
 dated future "$(utc '+30 days')" "$(utc '+400 days')"
-dated soon "$(utc '-1 day')" "$(utc '+10 days')"
+# An hour short of 10 days: "in 9 days" whether or not a second passes before the check.
+dated soon "$(utc '-1 day')" "$(utc '+10 days -1 hour')"
 crl_until "$CERTS/crl-old.pem" 20200201000000Z
 
 PU=$(free_port); PT=$(free_port)
