@@ -77,13 +77,19 @@ echo "uac: $CALLS calls over [::1] -> haproxy -> ser1/ser2: $okc successful, $fa
 ok "$CALLS/$CALLS calls from [::1] through haproxy to two sers (their script admits src_ip ::1 only)"
 
 for n in ser1 ser2; do
-    fwd=$(jget "$(rpc "$T/$n.ctl" stats)" 'r["result"]["counters"]["requests_forwarded"]')
-    bad=$(jget "$(rpc "$T/$n.ctl" stats)" 'r["result"]["closed"]["proxy_header_bad"]')
+    st=$(rpc "$T/$n.ctl" stats)
+    fwd=$(jget "$st" 'r["result"]["counters"]["requests_forwarded"]')
+    rfwd=$(jget "$st" 'r["result"]["counters"]["replies_forwarded"]')
+    opened=$(jget "$st" 'r["result"]["counters"]["conns_opened"]')
+    bad=$(jget "$st" 'r["result"]["closed"]["proxy_header_bad"]')
     [ "$fwd" -ge $((CALLS / 2)) ] || fail "$n forwarded $fwd requests: expected at least $((CALLS / 2)) (roundrobin: half the calls, 3 requests each)"
     [ "$bad" -eq 0 ] || fail "$n closed $bad connections for a bad PROXY header"
-    echo "$n: requests_forwarded $fwd"
+    # Replies to the client left on the connection through haproxy: the only
+    # connections ser opened are to the uas (at most one per worker).
+    [ "$opened" -le 2 ] || fail "$n opened $opened connections: replies did not all go back through haproxy"
+    echo "$n: requests_forwarded $fwd, replies_forwarded $rfwd, conns_opened $opened"
 done
-ok "both sers carried calls (roundrobin), no bad header"
+ok "both sers carried calls (roundrobin), no bad header, every reply back over the balancer's connection"
 
 grep -q 'conn [0-9]*: \[::1\]:[0-9]* via 127.0.0.1:[0-9]* (PROXY v1)' "$T/ser1.log" || fail "ser1 logged no v1 client"
 grep -q 'conn [0-9]*: \[::1\]:[0-9]* via 127.0.0.1:[0-9]* (PROXY v2)' "$T/ser2.log" || fail "ser2 logged no v2 client"
