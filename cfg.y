@@ -84,6 +84,15 @@ top: assign                 { Stmt s; s.kind = Stmt::Kind::Assign; s.loc = $1.lo
                                        ctx.out.stmts.push_back(std::move(s)); }
    | ID "(" args ")"                 { Stmt s; s.kind = Stmt::Kind::Call; s.loc = L(@1);
                                        s.assign.name = $1; s.args = std::move($3); ctx.out.stmts.push_back(std::move(s)); }
+   | ID                     { /* A bare word: an option of the statement before it
+                                        (listen=tcp:... proxy_protocol); cfg_check judges it. */
+                                       Value w = make_value(Value::Kind::Ident, $1, L(@1));
+                                       if (!ctx.out.stmts.empty() && ctx.out.stmts.back().kind == Stmt::Kind::Assign) {
+                                           ctx.out.stmts.back().assign.words.push_back(std::move(w));
+                                       } else {
+                                           Stmt s; s.kind = Stmt::Kind::Word; s.loc = L(@1); s.assign.name = $1;
+                                           ctx.out.stmts.push_back(std::move(s));
+                                       } }
    | ";"
    ;
 

@@ -69,6 +69,8 @@ json conn_json(const TcpConnRecord& r, bool tls, int64_t now)
         {"msgs_in", r.msgs_in},
         {"msgs_out", r.msgs_out},
     };
+    if (r.via.family() != 0)
+        c["via"] = r.via.str();         // the load balancer it came through (PROXY protocol)
     if (tls) {
         c["tls_version"] = r.tls_version;
         c["cipher"] = r.tls_cipher;

@@ -150,7 +150,7 @@ public:
         cfg::Stmt st;
         st.kind = cfg::Stmt::Kind::Assign;
         st.loc = v.loc;
-        st.assign = cfg::Assign{std::move(name), std::move(v), st.loc};
+        st.assign = cfg::Assign{std::move(name), std::move(v), st.loc, {}};
         file_.stmts.push_back(std::move(st));
     }
     void item(std::string name, Value v)

@@ -64,11 +64,12 @@ struct Assign {
     std::string name;
     Value value;
     Loc loc;
+    std::vector<Value> words;   // bare words written after the value (listen=... proxy_protocol)
 };
 
 // A top-level statement of the file, in source order.
 struct Stmt {
-    enum class Kind { Assign, LoadModule, Include, Route, TlsDomain, TlsClientDomain, Serial, Call };
+    enum class Kind { Assign, LoadModule, Include, Route, TlsDomain, TlsClientDomain, Serial, Call, Word };
     Kind kind = Kind::Assign;
     Assign assign;                  // Assign
     std::string text;               // LoadModule/Include: path; Route: block name ("" = main); Serial: device

@@ -77,7 +77,7 @@ void for_each_assign(const Stmt& st, const char* what, Diags& d, F f)
 {
     for (const Action& a : st.body) {
         if (a.kind == Action::Kind::Call && a.name == "=" && a.args.size() == 2) {
-            Assign as{a.args[0].text, a.args[1], a.loc};
+            Assign as{a.args[0].text, a.args[1], a.loc, {}};
             f(as);
         } else {
             d.error(a.loc, std::string("only name=value settings are allowed in a ") + what + " block");
@@ -204,6 +204,9 @@ void check_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Diags& d)
         else
             check_route_block(st, cfg, d);
         break;
+    case Stmt::Kind::Word:
+        d.error(st.loc, "unexpected word \"" + kw + "\" at top level; expected name=value or a block");
+        break;
     default:
         break;
     }
@@ -309,6 +312,17 @@ void check_ctl(const Config& cfg, Diags& d)
         d.error(c.group_loc, "ctl_group: no group named \"" + c.group + "\"");
 }
 
+// proxy_protocol listeners believe a header from proxy_protocol_from only:
+// with none named, every connection would be refused.
+void check_proxy_protocol(const Config& cfg, Diags& d)
+{
+    for (const auto& l : cfg.listens)
+        if (l.proxy_protocol && cfg.proxy_protocol_from.empty())
+            d.error(l.loc, "listen=" + std::string(proto_name(l.proto)) + ":" + l.host + ":" + std::to_string(l.port) +
+                           " proxy_protocol needs proxy_protocol_from=, the load balancers that may send the "
+                           "header (e.g. proxy_protocol_from=\"10.0.0.0/8\")");
+}
+
 void default_listens(Config& cfg, Diags& d, const Loc& where)
 {
     // A config of serial blocks alone is a serial bridge, not a SIP server:
@@ -358,6 +372,7 @@ CheckResult check(const File& ast, const std::string& path, const CheckOptions& 
                                  ": a largest message could never be queued");
     default_listens(cfg, d, Loc{path, 1, 1});
     check_listens(cfg, d);
+    check_proxy_protocol(cfg, d);
     check_tls_domains(cfg, d);
     if (auto first = first_tls_use(cfg)) {
         if (!tls_compiled_in())

@@ -176,10 +176,31 @@ void p_unsupported(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d
                    "remove it (or listen on the address peers must use)");
 }
 
+// The words after a listen= value: proxy_protocol, on a stream listener.
+bool listen_options(const Assign& a, ListenCfg& l, Diags& d)
+{
+    bool ok = true;
+    for (const Value& w : a.words) {
+        if (w.text != "proxy_protocol") {
+            auto hint = did_you_mean(w.text, {"proxy_protocol"});
+            d.error(w.loc, "unknown listen option \"" + w.text + "\"" +
+                           (hint.empty() ? "; the only one is proxy_protocol" : "; did you mean \"" + hint + "\"?"));
+            ok = false;
+        } else if (l.any_proto || l.proto == Proto::Udp) {
+            d.error(w.loc, "proxy_protocol is for tcp and tls listeners (a PROXY header starts a stream; udp has "
+                           "none): write listen=tcp:" + l.host + ":" + std::to_string(l.port) + " proxy_protocol");
+            ok = false;
+        } else {
+            l.proxy_protocol = true;
+        }
+    }
+    return ok;
+}
+
 void p_listen(const Assign& a, ParamTargets& t, const CheckOptions& o, Diags& d)
 {
     ListenCfg l;
-    if (!parse_listen(a.value, t.cfg->port, o.resolve_hosts, l, d))
+    if (!parse_listen(a.value, t.cfg->port, o.resolve_hosts, l, d) || !listen_options(a, l, d))
         return;
     bool twin = l.any_proto && !t.cfg->disable_tcp;
     t.cfg->listens.push_back(l);
@@ -332,12 +353,19 @@ void p_banner(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         t.serial->banner = static_cast<Banner>(*i);
 }
 
-// allow="10.0.0.0/8, 192.168.1.7, 2001:db8::/32": more allow= lines add to the list.
-void p_allow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+// "10.0.0.0/8, 192.168.1.7, 2001:db8::/32" (or one bare address or network)
+// appended to `out`; false, with an error, when an item is not one or the
+// list is empty. More lines of the same name add to the list.
+bool cidr_list(const Assign& a, std::vector<Cidr>& out, Diags& d)
 {
-    auto v = as_str(a, d, false);
+    const Value& val = a.value;
+    std::optional<std::string> v;
+    if (val.kind == Value::Kind::Ip4 || val.kind == Value::Kind::Ip6 || val.kind == Value::Kind::Net)
+        v = val.text;
+    else
+        v = as_str(a, d, false);
     if (!v)
-        return;
+        return false;
     size_t n = 0;
     std::string_view rest = *v;
     while (!rest.empty()) {
@@ -349,14 +377,29 @@ void p_allow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
         std::string why;
         auto c = Cidr::parse(item, &why);
         if (!c) {
-            d.error(a.value.loc, "allow: " + why);
-            return;
+            d.error(a.value.loc, a.name + ": " + why);
+            return false;
         }
-        t.serial->allow.push_back(*c);
+        out.push_back(*c);
         n++;
     }
-    if (n == 0)
-        d.error(a.value.loc, "allow: empty list; write the addresses that may connect, e.g. \"10.0.0.0/8, ::1\"");
+    if (n == 0) {
+        d.error(a.value.loc, a.name + ": empty list; write the addresses, e.g. \"10.0.0.0/8, ::1\"");
+        return false;
+    }
+    return true;
+}
+
+// allow= of a serial block: the sources that may connect.
+void p_allow(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    cidr_list(a, t.serial->allow, d);
+}
+
+// proxy_protocol_from=: the load balancers whose PROXY header is believed.
+void p_proxy_from(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    cidr_list(a, t.cfg->proxy_protocol_from, d);
 }
 
 // ctl_socket="unix:/run/ser/ser.ctl", "/run/ser/ser.ctl", "tcp:127.0.0.1:2049" or "none".
@@ -483,6 +526,8 @@ const Param kParams[] = {
     {"tcp_msg_read_timeout", G, p_seconds<&Config::tcp_msg_read_timeout, 1, 3600>},
     {"tcp_first_msg_timeout", G, p_seconds<&Config::tcp_first_msg_timeout, 1, 3600>},
     {"tcp_max_write_queue", G, p_int<&Config::tcp_max_write_queue, 4096, 67108864>},
+    {"tcp_max_conns_per_ip", G, p_int<&Config::tcp_max_conns_per_ip, 0, 1000000>},
+    {"proxy_protocol_from", G, p_proxy_from},
     {"udp_max_msg_size", G, p_int<&Config::udp_max_msg_size, 1024, 65535>},
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
     {"ctl_socket", G, p_ctl_socket},
@@ -583,6 +628,12 @@ std::vector<std::string_view> param_names(Ctx ctx)
 void apply_param(const Assign& a, Ctx ctx, ParamTargets t, const CheckOptions& opt, Diags& d)
 {
     unsigned bit = 1u << static_cast<int>(ctx);
+    // Only a SIP listen= takes words after its value.
+    if (!a.words.empty() && !(ctx == Ctx::Global && a.name == "listen")) {
+        d.error(a.words[0].loc, "unexpected word \"" + a.words[0].text + "\" after " + a.name +
+                                "=...; only listen= takes an option (proxy_protocol)");
+        return;
+    }
     if (ctx == Ctx::Serial && a.name == kSerialListen.name) {
         kSerialListen.set(a, t, opt, d);
         return;

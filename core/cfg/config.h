@@ -22,6 +22,7 @@ struct ListenCfg {
     int family = 0;        // AF_INET / AF_INET6
     uint16_t port = 0;
     bool any_proto = false;  // written without proto: (udp and tcp in the global context)
+    bool proxy_protocol = false;  // "listen=tcp:... proxy_protocol": connections start with a PROXY header
     cfg::Loc loc;
 };
 
@@ -165,6 +166,8 @@ struct Config {
     int tcp_msg_read_timeout = 10;      // seconds from a message's first byte to its last
     int tcp_first_msg_timeout = 10;     // seconds from accept to the first complete message
     int tcp_max_write_queue = 262144;   // bytes queued per connection
+    int tcp_max_conns_per_ip = 0;       // accepted stream connections per client address, all workers (0 = any)
+    std::vector<Cidr> proxy_protocol_from;  // load balancers that may send a PROXY header
     int udp_max_msg_size = 65535;
     int shm_mem_size = 32;              // MB
     std::string ctl_socket = "/run/ser/ser.ctl";   // as written (see ctl)

@@ -3,6 +3,7 @@
 #include "io/conn_loop.h"
 
 #include "clock.h"
+#include "io/proxy_header.h"
 #include "log.h"
 
 #include <netinet/in.h>
@@ -44,6 +45,8 @@ bool is_fault(CloseReason r)
     case CloseReason::MsgReadTimeout:
     case CloseReason::FirstMsgTimeout:
     case CloseReason::ConnectFailed:
+    case CloseReason::ProxyHeaderBad:
+    case CloseReason::ProxyHeaderTimeout:
         return false;
     default:
         return true;
@@ -69,9 +72,9 @@ ConnLoop::~ConnLoop()
         ::close(ep_);
 }
 
-void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, RateGate* gate)
+void ConnLoop::add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, bool proxy_protocol, RateGate* gate)
 {
-    listeners_.push_back(Listener{fd, &t, &f, gate && gate->limit ? gate : nullptr, tag});
+    listeners_.push_back(Listener{fd, &t, &f, tag, proxy_protocol, gate && gate->limit ? gate : nullptr});
     epoll_event ev{EPOLLIN, {.u64 = kListener | (listeners_.size() - 1)}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -177,12 +180,13 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
 }
 
 StreamConn* ConnLoop::add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote,
-                          bool outgoing, const ListenAddr* tag, std::string host)
+                          bool outgoing, const ListenAddr* tag, std::string host, bool proxy_pending)
 {
     auto c = std::make_unique<StreamConn>(0, fd, t, f, lim_.read_buffer);
     c->local = local;
     c->remote = remote;
     c->outgoing = outgoing;
+    c->proxy_pending = proxy_pending;
     c->listener = tag;
     c->host = std::move(host);
     c->created_ms = c->last_active_ms = now_ms();
@@ -222,14 +226,17 @@ void ConnLoop::on_accept(size_t idx)
         SockAddr local;
         local.len = sizeof local.ss;
         getsockname(fd, local.sa(), &local.len);
-        StreamConn* c = add(fd, *l.xprt, *l.framer, local, remote, false, l.tag, {});
+        StreamConn* c = add(fd, *l.xprt, *l.framer, local, remote, false, l.tag, {}, l.proxy_protocol);
         if (!c) {
             ::close(fd);
             continue;
         }
         LOG_DBG("conn %u: accepted %s from %s", c->id, std::string(proto_name(l.xprt->proto())).c_str(),
                 remote.str().c_str());
-        on_connected(*c);
+        // Behind a balancer the transport starts once the PROXY header is in:
+        // a TLS handshake must not read the header's bytes as its own.
+        if (!c->proxy_pending)
+            on_connected(*c);
     }
 }
 
@@ -325,8 +332,64 @@ void ConnLoop::after_io(StreamConn& c)
     host_.established(c);
 }
 
+// Reads the PROXY header raw from the socket, never a byte past it: what
+// follows belongs to the transport (a TLS ClientHello) or the framer. A peek
+// shows what has come; a header still incomplete in it owns all those bytes,
+// which are taken (so a level-triggered poll does not wake again for them);
+// a complete one is taken to its last byte.
+void ConnLoop::read_proxy_header(StreamConn& c)
+{
+    char buf[kProxyHeaderMax];
+    size_t have = c.proxy_hdr.size();
+    ssize_t n = ::recv(c.fd, buf, sizeof buf - have, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        close(c, n == 0 ? CloseReason::Peer : CloseReason::ReadError, "%s before its PROXY header was complete (%zu bytes)",
+              n == 0 ? "closed by peer" : std::strerror(errno), have);
+        return;
+    }
+    std::string seen = c.proxy_hdr + std::string(buf, static_cast<size_t>(n));
+    ProxyHeader h = parse_proxy_header(seen);
+    if (h.status == ProxyHeader::Status::Error) {
+        close(c, CloseReason::ProxyHeaderBad, "no valid PROXY header from %s: %s", c.remote.str().c_str(), h.error);
+        return;
+    }
+    size_t take = h.status == ProxyHeader::Status::Done ? h.length - have : static_cast<size_t>(n);
+    if (::recv(c.fd, buf, take, 0) != static_cast<ssize_t>(take)) {
+        close(c, CloseReason::ReadError, "read error from %s: %s", c.remote.str().c_str(), std::strerror(errno));
+        return;
+    }
+    c.bytes_in += take;
+    c.dirty = true;
+    if (h.status == ProxyHeader::Status::NeedMore) {
+        c.proxy_hdr = std::move(seen);
+        return;
+    }
+    c.proxy_pending = false;
+    c.proxy_hdr.clear();
+    c.proxy_hdr.shrink_to_fit();
+    if (h.has_addr) {
+        c.via = c.remote;
+        c.remote = h.src;
+        LOG_INFO("conn %u: %s via %s (PROXY v%d)", c.id, c.remote.str().c_str(), c.via.str().c_str(), h.version);
+    } else {
+        LOG_INFO("conn %u: PROXY v%d header from %s relays no client (%s): the balancer is the peer", c.id, h.version,
+                 c.remote.str().c_str(), h.version == 1 ? "UNKNOWN" : "LOCAL or no address");
+    }
+    if (!host_.proxied(c)) {
+        close_quiet(c, CloseReason::Refused);
+        return;
+    }
+    on_connected(c);
+}
+
 void ConnLoop::on_event(StreamConn& c, uint32_t events)
 {
+    if (c.proxy_pending) {
+        read_proxy_header(c);
+        return;
+    }
     if (c.connecting) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -552,6 +615,15 @@ void ConnLoop::vclose(StreamConn& c, CloseReason why, log::Level level, const ch
     dead_.emplace_back(c.id, why);
 }
 
+// A close the host already logged and counted (a refusal after the PROXY header).
+void ConnLoop::close_quiet(StreamConn& c, CloseReason why)
+{
+    if (c.closing)
+        return;
+    c.closing = true;
+    dead_.emplace_back(c.id, why);
+}
+
 void ConnLoop::reap()
 {
     for (auto [id, why] : dead_) {
@@ -605,6 +677,9 @@ void ConnLoop::timers()
                  c.stalled_since_ms && now - c.stalled_since_ms > send_s * 1000LL)
             close(c, CloseReason::SendTimeout, "send to %s timed out: %zu bytes could not leave in %d s",
                   c.remote.str().c_str(), c.wqueue_bytes, send_s);
+        else if (c.proxy_pending && now - c.created_ms > first_msg)
+            close(c, CloseReason::ProxyHeaderTimeout, "no complete PROXY header within tcp_first_msg_timeout=%d s "
+                  "from %s (%zu bytes read)", lim_.first_msg_timeout_s, c.remote.str().c_str(), c.proxy_hdr.size());
         else if (!c.outgoing && !c.got_frame && now - c.created_ms > first_msg)
             close(c, CloseReason::FirstMsgTimeout, "no complete message within tcp_first_msg_timeout=%d s from %s "
                   "(%zu bytes buffered)", lim_.first_msg_timeout_s, c.remote.str().c_str(), c.rbuf.size());

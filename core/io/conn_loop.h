@@ -64,6 +64,12 @@ public:
     // A connection was accepted or is being opened: its id (non-zero, unique
     // while it lives), or 0 to refuse it (the host logs why).
     virtual uint32_t admit(const StreamConn& c) = 0;
+    // The PROXY header of a connection on a proxy_protocol listener was read
+    // (before its transport starts): c.remote is now the client it names and
+    // c.via the balancer; when it relayed no client (v1 UNKNOWN, v2 LOCAL)
+    // c.remote stays the balancer and c.via is empty. False refuses the
+    // connection, which the host has logged and counted: it is closed at once.
+    virtual bool proxied(StreamConn&) { return true; }
     // The transport is ready for data (after its handshake): facts known.
     virtual void established(StreamConn& c) = 0;
     // One complete frame; the view is valid during the call only.
@@ -84,9 +90,12 @@ public:
 
     // Accepts on `fd` (a listening socket this process polls); its
     // connections use transport t and framer f and are tagged with `tag`.
-    // With `gate`, a connection beyond its rate is closed at accept, before
-    // a byte is read (tls_handshake_rate), counted and logged.
-    void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, RateGate* gate = nullptr);
+    // With proxy_protocol, each connection must start with a PROXY header,
+    // read raw before the transport sees a byte (LoopHost::proxied). With
+    // `gate`, a connection beyond its rate is closed at accept, before a byte
+    // is read (tls_handshake_rate), counted and logged.
+    void add_listener(int fd, Transport& t, Framer& f, const ListenAddr* tag, bool proxy_protocol = false,
+                      RateGate* gate = nullptr);
     // Calls on_readable when `fd` (a channel, a device) has data.
     void watch(int fd, std::function<void()> on_readable);
     // Stops watching fd (before the caller closes it).
@@ -141,16 +150,19 @@ private:
         int fd;
         Transport* xprt;
         Framer* framer;
-        RateGate* gate;
         const ListenAddr* tag;
+        bool proxy_protocol;
+        RateGate* gate;
     };
     StreamConn* add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote, bool outgoing,
-                    const ListenAddr* tag, std::string host);
+                    const ListenAddr* tag, std::string host, bool proxy_pending = false);
     void on_accept(size_t idx);
     void pause_accept(size_t idx, int err);
     void resume_accept();
     void on_event(StreamConn& c, uint32_t events);
     void on_connected(StreamConn& c);
+    void read_proxy_header(StreamConn& c);
+    void close_quiet(StreamConn& c, CloseReason why);
     void after_io(StreamConn& c);
     void read(StreamConn& c);
     void cut_frames(StreamConn& c);

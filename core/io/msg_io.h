@@ -18,6 +18,7 @@ struct ListenAddr {
     Proto proto = Proto::Udp;
     SockAddr addr;          // bound address; never 0.0.0.0 or :: (start-up expands those)
     std::string advertise;  // host[:port] written into Via / Record-Route ("1.2.3.4:5060", "[::1]:5061")
+    bool proxy_protocol = false;  // stream: each connection starts with a PROXY header (from a load balancer)
 };
 
 // What the transport knows about a TLS connection a message arrived on.

@@ -30,11 +30,14 @@ struct StreamConn {
     Framer* framer;
     std::unique_ptr<TransportState> xstate;  // e.g. the TLS session; the transport's alone
     RecvBuf rbuf;
-    SockAddr local, remote;
+    SockAddr local, remote;                  // remote: the client, from its PROXY header when it sent one
+    SockAddr via;                            // the load balancer that relayed it (PROXY protocol); family 0: none
     std::string host;                        // name the peer was reached by (outgoing)
     const ListenAddr* listener = nullptr;    // the listener it arrived on / leaves from
     bool outgoing = false;
     bool connecting = false;                 // outgoing connect() in progress
+    bool proxy_pending = false;              // a PROXY header is awaited (listen=... proxy_protocol)
+    std::string proxy_hdr;                   // its bytes read so far (at most kProxyHeaderMax)
     bool open = false;                       // transport on_open() done
     bool established = false;                // handshake (if any) done, host told
     bool want_write = false;                 // EPOLLOUT armed

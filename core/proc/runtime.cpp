@@ -164,6 +164,7 @@ std::string Runtime::expand_listen_addrs()
             la.proto = l.proto;
             la.addr = one;
             la.advertise = one.str();
+            la.proxy_protocol = l.proxy_protocol;
             listen_addrs.push_back(la);
         }
     }

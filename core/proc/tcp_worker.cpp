@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ser {
@@ -67,7 +68,8 @@ TcpWorker::TcpWorker(Runtime& rt, int index, StatsSlot stats)
                     la.addr.str().c_str());
             continue;
         }
-        loop_->add_listener(sl.fds[index_], *x, *framer_, &la, rt_.accept_gates ? &rt_.accept_gates[sl.listen_idx] : nullptr);
+        loop_->add_listener(sl.fds[index_], *x, *framer_, &la, la.proxy_protocol,
+                            rt_.accept_gates ? &rt_.accept_gates[sl.listen_idx] : nullptr);
     }
     loop_->watch(rt_.channels[index].fds[0], [this] { on_channel(); });
 }
@@ -82,8 +84,28 @@ int TcpWorker::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup
     return loop_->run(stop, hup, [this] { reload(); });
 }
 
+namespace {
+
+bool from_balancer(const Config& cfg, const SockAddr& a)
+{
+    return std::any_of(cfg.proxy_protocol_from.begin(), cfg.proxy_protocol_from.end(),
+                       [&](const Cidr& c) { return c.contains(a); });
+}
+
+}  // namespace
+
 uint32_t TcpWorker::admit(const StreamConn& c)
 {
+    const Config& cfg = *rt_.cfg;
+    // Before anything is read: a PROXY header is believed from the load
+    // balancers named in proxy_protocol_from only.
+    if (c.proxy_pending && !from_balancer(cfg, c.remote)) {
+        stats_.count(RefuseReason::ProxyNotAllowed);
+        LOG_WARN("refusing %s connection from %s on %s: not in proxy_protocol_from (the listener expects a PROXY "
+                 "header from a load balancer)", std::string(proto_name(c.xprt->proto())).c_str(),
+                 c.remote.str().c_str(), c.listener ? c.listener->addr.str().c_str() : "?");
+        return 0;
+    }
     TcpConnRecord rec;
     rec.proto = c.xprt->proto();
     rec.state = c.outgoing ? ConnState::Connecting : ConnState::Established;
@@ -95,7 +117,15 @@ uint32_t TcpWorker::admit(const StreamConn& c)
     // The name an outgoing TLS connection is checked against: known now, so
     // messages that come while it connects reuse it instead of opening another.
     std::snprintf(rec.host, sizeof rec.host, "%s", c.host.c_str());
-    uint32_t id = rt_.conns->add(rec);
+    // Counted per client address when accepted; behind a balancer the client
+    // is known once its header is in (proxied()).
+    uint32_t per_ip = c.outgoing || c.proxy_pending ? 0u : static_cast<uint32_t>(cfg.tcp_max_conns_per_ip);
+    ConnTable::Refusal why = ConnTable::Refusal::None;
+    uint32_t id = rt_.conns->add(rec, per_ip, &why);
+    if (id == 0 && why == ConnTable::Refusal::PerIpLimit) {
+        refuse_per_ip(c);
+        return 0;
+    }
     if (id == 0) {
         stats_.count(RefuseReason::TableFull);
         LOG_ERR("connection table full (tcp_max_connections=%d): refusing %s connection %s %s",
@@ -105,6 +135,26 @@ uint32_t TcpWorker::admit(const StreamConn& c)
     }
     stats_.count(c.outgoing ? Stat::ConnsOpened : Stat::ConnsAccepted);
     return id;
+}
+
+void TcpWorker::refuse_per_ip(const StreamConn& c)
+{
+    stats_.count(RefuseReason::PerIpLimit);
+    std::string via = c.via.family() ? " via " + c.via.str() : std::string();
+    LOG_WARN("refusing %s connection from %s%s: tcp_max_conns_per_ip=%d connections from that address are open",
+             std::string(proto_name(c.xprt->proto())).c_str(), c.remote.str().c_str(), via.c_str(),
+             rt_.cfg->tcp_max_conns_per_ip);
+}
+
+bool TcpWorker::proxied(StreamConn& c)
+{
+    ConnTable::Refusal why = ConnTable::Refusal::None;
+    // No client relayed: the balancer's own connection is counted as itself.
+    if (rt_.conns->set_client(c.id, c.remote, c.via, static_cast<uint32_t>(rt_.cfg->tcp_max_conns_per_ip), &why))
+        return true;
+    if (why == ConnTable::Refusal::PerIpLimit)
+        refuse_per_ip(c);
+    return false;
 }
 
 void TcpWorker::established(StreamConn& c)

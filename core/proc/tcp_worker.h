@@ -36,6 +36,9 @@ public:
 private:
     // LoopHost: the connection table and the route engine's view.
     uint32_t admit(const StreamConn& c) override;
+    bool proxied(StreamConn& c) override;
+    // Counts and logs (flood-limited) a connection over tcp_max_conns_per_ip.
+    void refuse_per_ip(const StreamConn& c);
     void established(StreamConn& c) override;
     void frame(StreamConn& c, std::string_view f) override;
     void publish(StreamConn& c) override;

@@ -6,6 +6,7 @@
 
 #include "net.h"
 #include "proto.h"
+#include "shm/ip_counts.h"
 #include "shm/shm.h"
 
 #include <cstdint>
@@ -24,7 +25,8 @@ struct TcpConnRecord {
     ConnState state = ConnState::Free;
     bool outgoing = false;
     int16_t owner = -1;              // tcp worker index
-    SockAddr local, remote;
+    SockAddr local, remote;          // remote: the client (from its PROXY header when it has one)
+    SockAddr via;                    // the load balancer that relayed it (PROXY protocol); family 0: none
     char host[128] = "";             // outgoing TLS: the name the peer was verified for
     int64_t created_ms = 0, last_active_ms = 0;   // wall clock (CLOCK_REALTIME) milliseconds
     uint64_t bytes_in = 0, bytes_out = 0, msgs_in = 0, msgs_out = 0;
@@ -34,6 +36,7 @@ struct TcpConnRecord {
     int8_t tls_verified = -1;        // -1 not TLS / not yet, 0 no, 1 yes
     bool tls_resumed = false;        // the session was resumed
     char tls_sni[128] = "";          // the server name the client asked for
+    bool ip_counted_ = false;        // counted against remote for tcp_max_conns_per_ip (table internal)
     int32_t next_ = -1;              // hash chain by remote address (table internal)
 };
 static_assert(std::is_trivially_copyable_v<TcpConnRecord>);
@@ -51,8 +54,21 @@ public:
     // Bytes of shared memory a table of `capacity` records needs.
     static size_t bytes_needed(uint32_t capacity);
 
-    // Inserts `r` (its id is assigned); returns the id, or 0 when the table is full.
-    uint32_t add(const TcpConnRecord& r);
+    // Why add() or set_client() refused.
+    enum class Refusal { None, TableFull, PerIpLimit };
+
+    // Inserts `r` (its id is assigned); returns the id, or 0 when the table is
+    // full. With per_ip_limit > 0 (tcp_max_conns_per_ip, for an accepted
+    // connection) it is also counted against r.remote, and refused (0) when
+    // that address has per_ip_limit connections already; *why says which.
+    uint32_t add(const TcpConnRecord& r, uint32_t per_ip_limit = 0, Refusal* why = nullptr);
+    // Connection `id` came through load balancer `via` (family 0: it relayed
+    // no client): its record names `client` as the remote and `via`, and
+    // with per_ip_limit > 0 is counted against the client. False (the record
+    // unchanged) when the client is at the limit (*why) or id is gone.
+    bool set_client(uint32_t id, const SockAddr& client, const SockAddr& via, uint32_t per_ip_limit,
+                    Refusal* why = nullptr);
+    // Removes the record (and its per-address count).
     void remove(uint32_t id);
     std::optional<TcpConnRecord> get(uint32_t id);
     // An open connection of `proto` to `remote`, if any. For TLS the
@@ -73,12 +89,17 @@ public:
     size_t purge_owner(int owner);
     std::vector<TcpConnRecord> snapshot();
     uint32_t count();
+    // Connections counted against `a`'s address now (tcp_max_conns_per_ip).
+    uint32_t count_from(const SockAddr& a);
     uint32_t capacity() const { return capacity_; }
 
 private:
     TcpConnRecord* slot_of(uint32_t id, const LockGuard&);
     int32_t* bucket_of(const SockAddr& remote, const LockGuard&);
+    void link(int32_t slot, const LockGuard&);
+    void unchain(int32_t slot, const LockGuard&);
     void unlink(int32_t slot, const LockGuard&);
+    bool count_ip(TcpConnRecord& r, uint32_t limit, Refusal* why, const LockGuard&);
 
     RobustMutex lock_;
     uint32_t capacity_ = 0;
@@ -89,6 +110,11 @@ private:
     uint16_t* gen_ = nullptr;         // per slot generation, so ids are not reused at once
     TcpConnRecord* recs_ = nullptr;
     int32_t* buckets_ = nullptr;
+    // Per-address counts of the records with ip_counted_: at most one entry
+    // per counted record, and twice as many slots as records, so it cannot
+    // fill; were it ever full, the connection would be refused as one over
+    // the limit (never admitted uncounted).
+    IpCounts ips_{nullptr, 0};
 };
 
 }  // namespace ser

@@ -44,11 +44,13 @@ constexpr std::string_view kDropNames[] = {"not_ours", "no_route", "script_drop"
                                            "too_large"};
 constexpr std::string_view kSendErrorNames[] = {"no_listener", "socket", "channel_full", "conn_gone", "stream"};
 constexpr std::string_view kDiscardNames[] = {"after_body"};
-constexpr std::string_view kRefuseNames[] = {"table_full", "fd_exhausted", "not_allowed", "client_limit"};
+constexpr std::string_view kRefuseNames[] = {"table_full", "fd_exhausted", "not_allowed", "client_limit",
+                                             "proxy_not_allowed", "per_ip_limit"};
 constexpr std::string_view kCloseNames[] = {"peer", "read_error", "write_error", "refused", "idle",
                                             "msg_read_timeout", "first_msg_timeout", "send_timeout",
                                             "write_queue_full", "connect_failed", "connect_timeout",
-                                            "handshake_timeout", "too_large", "bad_frame", "shutdown", "operator", "done"};
+                                            "handshake_timeout", "too_large", "bad_frame", "shutdown", "operator", "done",
+                                            "proxy_header_bad", "proxy_header_timeout"};
 constexpr std::string_view kTlsFailNames[] = {"protocol", "bad_certificate", "peer_closed", "no_certificate",
                                               "unknown_ca", "expired", "revoked", "protocol_version",
                                               "no_shared_cipher", "not_tls", "timeout", "rate_limited",

@@ -71,6 +71,8 @@ enum class RefuseReason : uint8_t {
     FdExhausted,  // accept() or socket() out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM)
     NotAllowed,   // a serial block's allow= list does not hold the source
     ClientLimit,  // a serial block's max_clients reached
+    ProxyNotAllowed,  // a proxy_protocol listener: the source is not in proxy_protocol_from
+    PerIpLimit,   // tcp_max_conns_per_ip reached for the client address
     Count
 };
 
@@ -93,6 +95,8 @@ enum class CloseReason : uint8_t {
     Shutdown,         // the process is stopping
     Operator,         // conn.close on the control socket
     Done,             // the host ended the exchange (an HTTP reply, a control error)
+    ProxyHeaderBad,   // a proxy_protocol listener: no valid PROXY header (missing, malformed, too long)
+    ProxyHeaderTimeout,  // its PROXY header not complete within tcp_first_msg_timeout
     Count
 };
 

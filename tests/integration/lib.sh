@@ -66,9 +66,10 @@ wait_port() {
     return 1
 }
 
-# The ports a config listens on, as "proto port" lines (from listen= lines).
+# The ports a config listens on, as "proto port" lines (from listen= lines,
+# options such as proxy_protocol after the value allowed).
 cfg_ports() {
-    sed -n 's/^[[:space:]]*listen[[:space:]]*=[[:space:]]*\(udp\|tcp\|tls\):.*:\([0-9][0-9]*\)[[:space:]]*$/\1 \2/p' "$1"
+    sed -n 's/^[[:space:]]*listen[[:space:]]*=[[:space:]]*\(udp\|tcp\|tls\):.*:\([0-9][0-9]*\)\([[:space:]][[:space:]]*[a-z_]*\)*[[:space:]]*;*[[:space:]]*$/\1 \2/p' "$1"
 }
 
 start_ser() {

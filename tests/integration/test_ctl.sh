@@ -25,7 +25,7 @@ S="$T/run/ser.ctl"
 i=0; while [ ! -S "$S" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 [ -S "$S" ] || fail "no control socket at $S"
 [ "$(stat -c '%a %U' "$S")" = "600 root" ] || fail "the socket is $(stat -c '%a %U' "$S"), not 600 root"
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups python3 "$T/rpc.py" "$S" core.version 2>&1) &&
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups python3 "$T/ctl_rpc.py" "$S" core.version 2>&1) &&
     fail "user nobody could use the control socket: $out"
 echo "$out" | grep -q "Permission denied" || fail "nobody was refused, but not by permissions: $out"
 ok "the control socket is 0600 root and another user is refused"

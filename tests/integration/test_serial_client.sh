@@ -16,6 +16,8 @@ serial "$T/dev" {
     connect=tcp:127.0.0.1:$S;
 }
 CFG
+# The log exists before log_wait greps it (the background redirection may come later).
+: >"$T/ser.log"
 "$SER_BIN" -D -E -f "$T/ser.cfg" >"$T/ser.log" 2>&1 &
 SER_PID=$!
 log_wait() { i=0; while [ "$(grep -c "$1" "$T/ser.log")" -lt "$2" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; [ "$(grep -c "$1" "$T/ser.log")" -ge "$2" ]; }

@@ -381,6 +381,8 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     m["tcp_msg_read_timeout"] = std::to_string(c.tcp_msg_read_timeout);
     m["tcp_first_msg_timeout"] = std::to_string(c.tcp_first_msg_timeout);
     m["tcp_max_write_queue"] = std::to_string(c.tcp_max_write_queue);
+    m["tcp_max_conns_per_ip"] = std::to_string(c.tcp_max_conns_per_ip);
+    m["proxy_protocol_from"] = join(c.proxy_protocol_from, [](const ser::Cidr& x) { return x.str(); });
     m["udp_max_msg_size"] = std::to_string(c.udp_max_msg_size);
     m["shm_mem_size"] = std::to_string(c.shm_mem_size);
     m["ctl_socket"] = c.ctl_socket;
@@ -399,6 +401,7 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
         std::string k = "listen[" + std::to_string(i) + "]";
         m[k] = listen_str(c.listens[i]);
         m[k + ".host"] = c.listens[i].host;
+        m[k + ".proxy_protocol"] = yn(c.listens[i].proxy_protocol);
     }
 
     tls_values(m, "tls.", c.tls);

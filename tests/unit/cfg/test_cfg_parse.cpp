@@ -77,6 +77,7 @@ class CfgParseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testElseIfChain);
     CPPUNIT_TEST(testTopLevelStatements);
     CPPUNIT_TEST(testSyntaxErrorLocations);
+    CPPUNIT_TEST(testWordsAfterValue);
     CPPUNIT_TEST(testDidYouMean);
     CPPUNIT_TEST(testDiagnostics);
     CPPUNIT_TEST(testMissingFile);
@@ -395,8 +396,27 @@ public:
         CPPUNIT_ASSERT_MESSAGE(e, starts_with(e, "2:19: syntax error"));
         e = parse_error("listen = \n");
         CPPUNIT_ASSERT_MESSAGE(e, e.find("unexpected end of file") != std::string::npos);
-        e = parse_error("a=1 b\n");
-        CPPUNIT_ASSERT_MESSAGE(e, starts_with(e, "1:6: syntax error, unexpected end of file"));
+        e = parse_error("a=1 b(\n");
+        CPPUNIT_ASSERT_MESSAGE(e, e.find("syntax error, unexpected end of file") != std::string::npos);
+    }
+
+    // Bare words after a value belong to its statement (listen=... proxy_protocol);
+    // one with no statement before it stands alone. The checker judges both.
+    void testWordsAfterValue()
+    {
+        File f = parse_ok("listen=tcp:127.0.0.1:5060 proxy_protocol x\ndebug=1\n");
+        CPPUNIT_ASSERT_EQUAL(size_t{2}, f.stmts.size());
+        const Assign& a = f.stmts[0].assign;
+        CPPUNIT_ASSERT_EQUAL(std::string("tcp:127.0.0.1:5060"), a.value.text);
+        CPPUNIT_ASSERT_EQUAL(size_t{2}, a.words.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("proxy_protocol"), a.words[0].text);
+        CPPUNIT_ASSERT_EQUAL(27, a.words[0].loc.col);
+        CPPUNIT_ASSERT_EQUAL(std::string("x"), a.words[1].text);
+        CPPUNIT_ASSERT(f.stmts[1].assign.words.empty());
+        f = parse_ok("route { drop; }\nword\n");
+        CPPUNIT_ASSERT_EQUAL(size_t{2}, f.stmts.size());
+        CPPUNIT_ASSERT(f.stmts[1].kind == Stmt::Kind::Word);
+        CPPUNIT_ASSERT_EQUAL(std::string("word"), f.stmts[1].assign.name);
     }
 
     void testDidYouMean()

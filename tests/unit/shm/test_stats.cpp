@@ -205,7 +205,7 @@ public:
         CPPUNIT_ASSERT(!Stats::create(*shm, 0, 4));
         // One more listener or slot costs more.
         CPPUNIT_ASSERT(Stats::bytes_needed(10, 4) > need);
-        CPPUNIT_ASSERT(Stats::bytes_needed(9, 9) > need);
+        CPPUNIT_ASSERT(Stats::bytes_needed(9, 20) > need);
     }
 
     void reasonsHaveNames()
