@@ -79,6 +79,7 @@ HEX     [0-9A-Fa-f.]
 "if"                            { return Parser::make_IF(LOC()); }
 "else"                          { return Parser::make_ELSE(LOC()); }
 {WORD}("."{LABEL})*             { return Parser::make_ID(yytext, LOC()); }
+"$"{WORD}                       { return Parser::make_ID(yytext, LOC()); }  /* $rm, $si: Kamailio pseudo-variables */
 "0"[xX][0-9A-Fa-f]+             {
                                   long long v = std::strtoll(yytext + 2, nullptr, 16);
                                   if (yyleng > 10 || v > 2147483647LL)

@@ -71,6 +71,31 @@ void check_module(const Stmt& st, Config& cfg, Diags& d)
     cfg.modules.push_back(ModuleCfg{base, st.loc});
 }
 
+// modparam() of a built-in module is refused rather than ignored: the TLS
+// module's parameters are ser's tls_* globals (Kamailio's names mapped), the
+// others have fixed settings.
+std::string modparam_refusal(const Stmt& st)
+{
+    const std::string& mod = st.args[0].text;
+    const std::string& param = st.args[1].text;
+    std::string head = "modparam(\"" + mod + "\", \"" + param + "\", ...) is not available in ser: ";
+    if (mod != "tls")
+        return head + "module " + mod + " is built in with fixed settings; remove the line";
+    static const std::pair<std::string_view, std::string_view> kTls[] = {
+        {"certificate", "tls_certificate"}, {"private_key", "tls_private_key"}, {"ca_list", "tls_ca_list"},
+        {"crl", "tls_crl"}, {"cipher_list", "tls_ciphers_list"}, {"tls_method", "tls_method"},
+        {"verify_certificate", "tls_verify"}, {"require_certificate", "tls_require_certificate"},
+        {"verify_depth", "tls_verify_depth"}, {"server_name", "tls_server_name (in a tls_domain block)"},
+        {"handshake_timeout", "tls_handshake_timeout"}, {"send_timeout", "tls_send_timeout"},
+        {"keylog_file", "tls_keylog_file"}, {"config", "tls_domain[IP:port] { ... } blocks in ser.cfg"},
+        {"private_key_password", "tls_private_key_pass=\"file:...\""},
+    };
+    for (const auto& [k, ser] : kTls)
+        if (param == k)
+            return head + "write " + std::string(ser) + " instead (a global, or inside a tls_domain block)";
+    return head + "the TLS settings are ser's tls_* parameters (see ser.cfg(5))";
+}
+
 // Assignments of a block body: every item must be "name = value".
 template <typename F>
 void for_each_assign(const Stmt& st, const char* what, Diags& d, F f)
@@ -189,8 +214,7 @@ void check_block(const Stmt& st, Config& cfg, const CheckOptions& opt, Diags& d)
         else if (!kBuiltinModules.count(st.args[0].text))
             d.error(st.args[0].loc, "modparam for module \"" + st.args[0].text + "\", which ser does not have");
         else
-            d.notice(st.loc, "modparam(\"" + st.args[0].text + "\", ...) is ignored: module " + st.args[0].text +
-                             " is built into ser with fixed settings");
+            d.error(st.loc, modparam_refusal(st));
         break;
     case Stmt::Kind::Serial:
         if (kw == "serial")

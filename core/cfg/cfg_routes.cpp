@@ -50,6 +50,7 @@ constexpr ActionSpec kActions[] = {
     {"is_peer_verified", 0, 0, {}},
     {"tls_peer_matches_from", 0, 0, {}},
     {"tls_peer_san", 1, 1, {Arg::Text}},
+    {"t_relay", 0, 0, {}},
 };
 
 constexpr OperandSpec kOperands[] = {
@@ -66,6 +67,15 @@ constexpr OperandSpec kOperands[] = {
     {"tls_cipher", Operand::TlsCipher, false, false},
     {"tls_peer_cn", Operand::TlsPeerCn, false, false},
     {"tls_verified", Operand::TlsVerified, true, false},
+    // Kamailio's pseudo-variables for the same facts
+    {"$rm", Operand::Method, false, false},
+    {"$ru", Operand::Uri, false, false},
+    {"$si", Operand::SrcIp, false, true},
+    {"$sp", Operand::SrcPort, true, false},
+    {"$Ri", Operand::DstIp, false, true},
+    {"$Rp", Operand::DstPort, true, false},
+    {"$rd", Operand::RuriDomain, false, false},
+    {"$fd", Operand::FromDomain, false, false},
 };
 
 bool check_regex(const Value& v, Diags& d)
@@ -175,6 +185,9 @@ void check_call(const Config& cfg, const std::string& name, const std::vector<Va
     }
     for (int i = 0; i < n; i++)
         check_arg(cfg, name, spec->args[i], args[i], d);
+    if (name == "t_relay")
+        d.notice(loc, "t_relay(): ser is stateless; it forwards like forward() (no transaction: no retransmission "
+                      "over UDP, no failure_route, no 100 Trying)");
 }
 
 void check_cmp(const Expr& e, Diags& d)

@@ -37,7 +37,7 @@ const ActionSpec* action_end();
 
 // Left-hand sides of comparisons in if (...).
 enum class Operand : unsigned char { Method, Uri, SrcIp, DstIp, SrcPort, DstPort, Proto, Af, MsgLen,
-                                     TlsVersion, TlsCipher, TlsPeerCn, TlsVerified };
+                                     TlsVersion, TlsCipher, TlsPeerCn, TlsVerified, FromDomain, RuriDomain };
 struct OperandSpec {
     std::string_view name;
     Operand op;

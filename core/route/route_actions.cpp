@@ -249,8 +249,10 @@ int act_is_present_hf(const MsgContext& ctx, std::string_view name)
     return -1;
 }
 
-int act_rewrite(MsgContext& ctx, ActionId id, const std::string& text, long long num)
+int act_rewrite(MsgContext& ctx, ActionId id, const std::string& arg, long long num)
 {
+    // rewritehost("$fd"), seturi("sip:$rd"): the pseudo-variables of log() too.
+    const std::string text = arg.find('$') == std::string::npos ? arg : expand_log_text(arg, ctx);
     sip::SipUri u;
     if (id == ActionId::RewriteUri) {
         if (!sip::parse_uri(text, u)) {
@@ -294,7 +296,25 @@ int act_rewrite(MsgContext& ctx, ActionId id, const std::string& text, long long
 
 namespace ser {
 
+std::string from_domain(const MsgContext& ctx)
+{
+    const sip::Header* from = ctx.msg.find(sip::HdrType::From);
+    sip::SipUri u;
+    if (!from || !sip::parse_uri(sip::strip_name_addr(from->value), u))
+        return {};
+    return std::string(u.host);
+}
+
+std::string ruri_domain(const MsgContext& ctx)
+{
+    sip::SipUri u;
+    if (!ctx.msg.is_request || !sip::parse_uri(ctx.ruri(), u))
+        return {};
+    return std::string(u.host);
+}
+
 // log() texts may name facts of the message: $rm method, $ru Request-URI,
+// $rd its host, $fd the From URI's host,
 // $si/$sp source address/port, $pr transport, $ci Call-ID, and for TLS
 // $tls_version, $tls_cipher, $tls_peer_cn, $tls_verified (Kamailio's names),
 // $tls_peer_fingerprint (sha256 of the peer certificate).
@@ -311,6 +331,8 @@ std::string expand_log_text(const std::string& text, const MsgContext& ctx)
         {"$tls_verified", t && t->verified ? "1" : "0"},
         {"$rm", std::string(ctx.msg.method)},
         {"$ru", std::string(ctx.ruri())},
+        {"$rd", ruri_domain(ctx)},
+        {"$fd", from_domain(ctx)},
         {"$si", ctx.ri.src.ip()},
         {"$sp", std::to_string(ctx.ri.src.port())},
         {"$pr", std::string(proto_name(ctx.ri.proto))},

@@ -156,6 +156,8 @@ std::string operand_text(const Cmp& c, const MsgContext& ctx)
     case Operand::TlsCipher: return t ? t->cipher : std::string();
     case Operand::TlsPeerCn: return t ? t->peer_cn : std::string();
     case Operand::TlsVerified: return t && t->verified ? "1" : "0";
+    case Operand::FromDomain: return from_domain(ctx);
+    case Operand::RuriDomain: return ruri_domain(ctx);
     }
     return {};
 }

@@ -5,7 +5,6 @@
 
 #include "log.h"
 #include "route/route_program.h"
-#include "sip/sip_uri.h"
 
 #include <cstring>
 
@@ -22,6 +21,7 @@ struct ActionName {
 
 constexpr ActionName kActionIds[] = {
     {"forward", ActionId::Forward},         {"forward_udp", ActionId::ForwardUdp},
+    {"t_relay", ActionId::Forward},   // stateless here (ser -c says so)
     {"forward_tcp", ActionId::ForwardTcp},  {"forward_tls", ActionId::ForwardTls},
     {"send", ActionId::Send},               {"drop", ActionId::Drop},
     {"break", ActionId::Break},             {"exit", ActionId::Exit},
@@ -217,11 +217,7 @@ bool tls_peer_matches_from(const MsgContext& ctx)
 {
     if (!ctx.tls || ctx.ri.proto != Proto::Tls || !ctx.msg.is_request)
         return false;
-    const sip::Header* from = ctx.msg.find(sip::HdrType::From);
-    sip::SipUri u;
-    if (!from || !sip::parse_uri(sip::strip_name_addr(from->value), u) || u.host.empty())
-        return false;
-    return peer_has(*ctx.tls, u.host);
+    return peer_has(*ctx.tls, from_domain(ctx));
 }
 
 bool tls_peer_san(const MsgContext& ctx, std::string_view name)

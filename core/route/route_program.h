@@ -119,6 +119,9 @@ bool eval_cond(const Cond& c, Exec& ex, bool& stop);
 // route_actions.cpp: the actions that read or change the message.
 int act_record_route(MsgContext& ctx);
 std::string expand_log_text(const std::string& text, const MsgContext& ctx);
+// The host of the From URI ($fd) and of the Request-URI ($rd); "" when there is none.
+std::string from_domain(const MsgContext& ctx);
+std::string ruri_domain(const MsgContext& ctx);
 int act_loose_route(MsgContext& ctx, const RouteHost& host);
 int act_append_hf(MsgContext& ctx, const std::string& line);
 int act_remove_hf(MsgContext& ctx, std::string_view name);
