@@ -17,35 +17,8 @@ cert_client alice
 cert_client bob
 "$SER_CERTS" revoke bob -d "$CERTS" >/dev/null || fail "ser-certs revoke bob failed"
 
-# dated NAME START END: a serverAuth certificate of the CA with these dates
-# (YYYYMMDDHHMMSSZ), made with openssl ca outside ser-certs' database.
-dated() {
-    _db=$T/dated; mkdir -p "$_db"; [ -f "$_db/index.txt" ] || : >"$_db/index.txt"
-    cat >"$_db/ca.cnf" <<CNF
-[ ca ]
-default_ca = d
-[ d ]
-database = $_db/index.txt
-new_certs_dir = $_db
-rand_serial = yes
-default_md = sha256
-policy = any
-unique_subject = no
-copy_extensions = none
-[ any ]
-commonName = supplied
-[ ext ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-CNF
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$CERTS/$1.key" \
-        -subj "/CN=$1" -out "$_db/$1.csr" 2>/dev/null || fail "openssl req $1"
-    openssl ca -batch -config "$_db/ca.cnf" -cert "$CERTS/ca.pem" -keyfile "$CERTS/ca.key" -startdate "$2" \
-        -enddate "$3" -extensions ext -notext -in "$_db/$1.csr" -out "$CERTS/$1.pem" >"$_db/$1.log" 2>&1 ||
-        { cat "$_db/$1.log"; fail "openssl ca $1"; }
-}
+# dated NAME START END: a serverAuth certificate of the CA with these dates.
+dated() { cert_dated "$1" "$2" "$3" serverAuth "DNS:localhost,IP:127.0.0.1"; }
 # crl_until FILE NEXT: the CA's CRL (bob revoked) with nextUpdate NEXT (YYYYMMDDHHMMSSZ).
 crl_until() {
     cat >"$T/crl.cnf" <<CNF

@@ -7,6 +7,7 @@
 #   cert_server NAME [ARGS]     ser-certs server NAME ARGS (--dns/--ip/--client-auth/...) in $CERTS
 #   cert_client NAME [ARGS]     ser-certs client NAME ARGS in $CERTS (ARGS may hold -d DIR)
 #   cert_expired NAME           a client certificate of the CA in $CERTS that expired in 2020
+#   cert_dated NAME FROM UNTIL EKU [SAN]  one valid FROM..UNTIL (YYYYMMDDHHMMSSZ), past or future
 #   cert_custom NAME SAN EKU    a certificate signed by the CA in $CERTS with a SAN written
 #                               as openssl wants it (DNS:..,IP:..), for names ser-certs refuses
 #   cert_subject FILE           the subject line of a PEM certificate
@@ -86,12 +87,15 @@ cert_client() {
     "$SER_CERTS" client "$_name" "$@" -d "$_dir" >/dev/null || fail "ser-certs client $_name failed"
 }
 
-# openssl ca with a small configuration of its own, so that the start and end
-# dates can lie in the past; the CA database of ser-certs is left alone.
-cert_expired() {
-    _name=$1 _db=$T/expired-ca
+# cert_dated NAME START END EKU [SAN]: a certificate of the CA in $CERTS valid
+# from START to END (YYYYMMDDHHMMSSZ), made with openssl ca and a small
+# configuration of its own, so the dates can lie in the past or the future;
+# the CA database of ser-certs is left alone.
+cert_dated() {
+    _name=$1 _from=$2 _until=$3 _eku=$4 _san=${5:-}
+    _db=$T/dated-ca
     mkdir -p "$_db"
-    : >"$_db/index.txt"
+    [ -f "$_db/index.txt" ] || : >"$_db/index.txt"
     cat >"$_db/ca.cnf" <<CNF
 [ ca ]
 default_ca = test_ca
@@ -108,16 +112,20 @@ commonName = supplied
 [ ext ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
+extendedKeyUsage = $_eku
+${_san:+subjectAltName = $_san}
 CNF
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$CERTS/$_name.key" -subj "/CN=$_name" -out "$_db/$_name.csr" 2>/dev/null ||
         fail "openssl req for $_name failed"
     openssl ca -batch -config "$_db/ca.cnf" -cert "$CERTS/ca.pem" -keyfile "$CERTS/ca.key" \
-        -startdate 20200101000000Z -enddate 20200201000000Z -extensions ext -notext \
+        -startdate "$_from" -enddate "$_until" -extensions ext -notext \
         -in "$_db/$_name.csr" -out "$CERTS/$_name.pem" >"$_db/$_name.log" 2>&1 ||
-        { cat "$_db/$_name.log"; fail "openssl ca for the expired $_name failed"; }
+        { cat "$_db/$_name.log"; fail "openssl ca for $_name failed"; }
 }
+
+# A client certificate of the CA that expired in 2020.
+cert_expired() { cert_dated "$1" 20200101000000Z 20200201000000Z clientAuth; }
 
 cert_custom() {
     _name=$1 _san=$2 _eku=$3
