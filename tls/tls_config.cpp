@@ -281,9 +281,23 @@ void check_tls_material(const Config& cfg, const CheckOptions& opt, Diags& d)
             default_used = true;
         }
     for (const auto& s : cfg.serials)
-        for (const auto& l : s.listens)
+        for (const auto& l : s.listens) {
             if (l.tls && !covered.count({l.addr, l.port}))
                 default_used = true;
+            // tls_handshake_rate is counted at the SIP workers' accept only.
+            if (!l.tls)
+                continue;
+            const TlsParams* p = &cfg.tls;
+            for (const auto& dom : cfg.tls_domains)
+                if (!dom.client && dom.addr == l.addr && dom.port == l.port)
+                    p = &dom.params;
+            if (p->handshake_rate > 0 && p != &cfg.tls)
+                d.error(l.loc, "tls_handshake_rate is not available on serial listeners (tls:" + l.addr + ":" +
+                                   std::to_string(l.port) + "); remove it from that tls_domain (max_clients and allow= bound a device's clients)");
+            else if (p->handshake_rate > 0)
+                d.warning(l.loc, "tls_handshake_rate limits the SIP TLS listeners only; the serial listener tls:" + l.addr +
+                                     ":" + std::to_string(l.port) + " is not limited (max_clients and allow= bound its clients)");
+        }
     if (default_used)
         check_domain(cfg.tls, Where{first_listen, "default TLS domain", &cfg.tls, false, true, cfg.tls_expiry_warn_days},
                      true, opt, d);
