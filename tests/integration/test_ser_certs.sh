@@ -329,6 +329,7 @@ while [ -z "$port" ] && [ $tries -lt 10 ]; do
     tries=$((tries + 1))
     p=$(pick_port)
     port_listening "$p" && continue
+    : >"$T/server.log"   # before the background start, so the first look finds the file
     openssl s_server -accept "127.0.0.1:$p" -cert "$D/sip.pem" -key "$D/sip.key" \
         -CAfile "$D/ca.pem" -Verify 1 -verify_return_error \
         -CRL "$D/crl.pem" -crl_check -www >"$T/server.log" 2>&1 </dev/null &
