@@ -100,6 +100,15 @@ bool raw_headers(std::string_view buf, size_t pos, std::vector<sip::Header>& out
     return true;
 }
 
+// True for a parse error of a header a 400 copies from its request as it came.
+bool copied_defect(std::string_view error)
+{
+    for (std::string_view e : {"bad From header", "bad To header", "bad Call-ID", "bad CSeq"})
+        if (error == e)
+            return true;
+    return false;
+}
+
 // Recovers Via, From, To, Call-ID and CSeq of a request that did not parse.
 bool recover_headers(std::string_view buf, ReplyHeaders& rh, bool& is_ack)
 {
@@ -194,10 +203,12 @@ void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::
     if (sip::header_param(rh.to, "tag").data() == nullptr)
         rh.to += ";tag=" + hash_tag({rh.call_id, rh.from, rh.cseq, rh.vias[0]});
     std::string out = format_reply(400, "Bad Request (" + error + ")", rh, cfg_.server_signature);
-    // Send only what parses: a broken Via or From copied verbatim would make
-    // the reply malformed too.
+    // Send only what parses, but for the client's own From, To, Call-ID or
+    // CSeq copied back (RFC 4475 §3.1.2.4, .6, .15: those are what it
+    // matches the answer by); a broken Via would leave no way back.
     sip::SipMsg check;
-    if (!sip::parse_message(out, check).ok) {
+    sip::ParseResult pr = sip::parse_message(out, check);
+    if (!pr.ok && (check.vias.empty() || !copied_defect(pr.error))) {
         LOG_DBG("malformed request from %s dropped (no valid reply possible): %s", ri.src.str().c_str(),
                 error.c_str());
         stats_.count(DropReason::Malformed);

@@ -133,7 +133,9 @@ std::string make_branch(const MsgContext& ctx)
     const sip::SipMsg& m = ctx.msg;
     const sip::Via& v = m.vias[0];
     Fnv64 f;
-    if (v.branch.substr(0, kCookie.size()) == kCookie) {
+    // A branch of the bare cookie names no transaction (RFC 4475 badbranch):
+    // hashed like an RFC 2543 request, or every such request would share our branch.
+    if (v.branch.size() > kCookie.size() && v.branch.substr(0, kCookie.size()) == kCookie) {
         f.add(v.branch);
     } else {
         f.add(m.call_id);
