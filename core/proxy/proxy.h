@@ -17,6 +17,10 @@
 
 namespace ser {
 
+// The defect a parse error names (the parser's ParseResult::error), for the
+// statistics of invalid messages.
+InvalidReason invalid_reason(std::string_view parse_error);
+
 class Proxy final : public RouteHost {
 public:
     // Compiles cfg's route blocks and learns our addresses from

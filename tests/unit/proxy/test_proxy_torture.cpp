@@ -104,44 +104,45 @@ struct Verdict {
     enum Kind { Reject, Drop, Forward, Reply } kind;
     int code;
     const char* reason;
+    InvalidReason defect = InvalidReason::Count;   // Reject and Drop: what the statistics count
 };
 
 const std::map<std::string, Verdict>& invalid_verdicts()
 {
     static const std::map<std::string, Verdict> v = {
         // The top Via is broken (";;,;,,"): no usable address to answer.
-        {"badinv01", {Verdict::Drop, 0, nullptr}},
+        {"badinv01", {Verdict::Drop, 0, nullptr, InvalidReason::Via}},
         // Over UDP a Content-Length beyond the datagram is answered (§3.1.2.2).
-        {"clerr", {Verdict::Reject, 400, "Bad Request (body shorter than Content-Length)"}},
-        {"scalar02", {Verdict::Reject, 400, "Bad Request (bad Content-Length)"}},
-        {"scalarlg", {Verdict::Reject, 400, "Bad Request (bad CSeq)"}},
+        {"clerr", {Verdict::Reject, 400, "Bad Request (body shorter than Content-Length)", InvalidReason::Body}},
+        {"scalar02", {Verdict::Reject, 400, "Bad Request (bad Content-Length)", InvalidReason::ContentLength}},
+        {"scalarlg", {Verdict::Reject, 400, "Bad Request (bad CSeq)", InvalidReason::CSeq}},
         // A response: never answered, whatever is wrong with it.
-        {"scalar1", {Verdict::Drop, 0, nullptr}},
+        {"scalar1", {Verdict::Drop, 0, nullptr, InvalidReason::CSeq}},
         // The client's broken To goes back as it came (the reply is how it matches).
-        {"quotbal", {Verdict::Reject, 400, "Bad Request (bad To header)"}},
-        {"ltgtruri", {Verdict::Reject, 400, "Bad Request (bad Request-URI)"}},
-        {"lwsruri", {Verdict::Reject, 400, "Bad Request (bad Request-URI)"}},
-        {"lwsstart", {Verdict::Reject, 400, "Bad Request (bad Request-URI)"}},
-        {"trws", {Verdict::Reject, 400, "Bad Request (whitespace after SIP version)"}},
-        {"escruri", {Verdict::Reject, 400, "Bad Request (headers in Request-URI)"}},
+        {"quotbal", {Verdict::Reject, 400, "Bad Request (bad To header)", InvalidReason::To}},
+        {"ltgtruri", {Verdict::Reject, 400, "Bad Request (bad Request-URI)", InvalidReason::RequestUri}},
+        {"lwsruri", {Verdict::Reject, 400, "Bad Request (bad Request-URI)", InvalidReason::RequestUri}},
+        {"lwsstart", {Verdict::Reject, 400, "Bad Request (bad Request-URI)", InvalidReason::RequestUri}},
+        {"trws", {Verdict::Reject, 400, "Bad Request (whitespace after SIP version)", InvalidReason::StartLine}},
+        {"escruri", {Verdict::Reject, 400, "Bad Request (headers in Request-URI)", InvalidReason::RequestUri}},
         // Date, Contact and To are not the proxy's to interpret; the RFC
         // lets an element that does not need them pass them on.
         {"baddate", {Verdict::Forward, 0, nullptr}},
         {"regbadct", {Verdict::Forward, 0, nullptr}},
         {"badaspec", {Verdict::Forward, 0, nullptr}},
         // From and To are unquoted "Bell, Alexander".
-        {"baddn", {Verdict::Reject, 400, "Bad Request (bad From header)"}},
+        {"baddn", {Verdict::Reject, 400, "Bad Request (bad From header)", InvalidReason::From}},
         // SIP/7.0 and a SIP/7.0 Via: no Via a 2.0 reply could carry (the RFC's 505).
-        {"badvers", {Verdict::Drop, 0, nullptr}},
-        {"mismatch01", {Verdict::Reject, 400, "Bad Request (CSeq method does not match request method)"}},
-        {"mismatch02", {Verdict::Reject, 400, "Bad Request (CSeq method does not match request method)"}},
-        {"bigcode", {Verdict::Drop, 0, nullptr}},
+        {"badvers", {Verdict::Drop, 0, nullptr, InvalidReason::StartLine}},
+        {"mismatch01", {Verdict::Reject, 400, "Bad Request (CSeq method does not match request method)", InvalidReason::CSeqMethod}},
+        {"mismatch02", {Verdict::Reject, 400, "Bad Request (CSeq method does not match request method)", InvalidReason::CSeqMethod}},
+        {"bigcode", {Verdict::Drop, 0, nullptr, InvalidReason::StartLine}},
         // A branch of the bare cookie: forwarded, our branch made as for RFC 2543.
         {"badbranch", {Verdict::Forward, 0, nullptr}},
-        {"multi01", {Verdict::Reject, 400, "Bad Request (multiple CSeq headers)"}},
-        {"mcl01", {Verdict::Reject, 400, "Bad Request (conflicting Content-Length headers)"}},
+        {"multi01", {Verdict::Reject, 400, "Bad Request (multiple CSeq headers)", InvalidReason::Duplicate}},
+        {"mcl01", {Verdict::Reject, 400, "Bad Request (conflicting Content-Length headers)", InvalidReason::Duplicate}},
         // No From, To or Call-ID: nothing to build a reply from.
-        {"insuf", {Verdict::Drop, 0, nullptr}},
+        {"insuf", {Verdict::Drop, 0, nullptr, InvalidReason::From}},
         {"zeromf", {Verdict::Reply, 483, "Too Many Hops"}},
         // The forward goes to the script's address; the scheme is not read.
         {"unkscm", {Verdict::Forward, 0, nullptr}},
@@ -162,6 +163,7 @@ class ProxyTortureTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testValidResponsesParseAndAreNotOurs);
     CPPUNIT_TEST(testIpv6Forwarded);
     CPPUNIT_TEST(testInvalidCorpus);
+    CPPUNIT_TEST(testReplyToInvalidNo);
     CPPUNIT_TEST_SUITE_END();
 
     // Forwards every request of `corpus`; returns how many there were.
@@ -231,6 +233,8 @@ class ProxyTortureTest : public CppUnit::TestFixture {
             case Verdict::Drop:
                 CPPUNIT_ASSERT_MESSAGE(name + ": dropped", sent.empty());
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(name, uint64_t(1), h.stats().dropped());
+                if (v.defect != InvalidReason::Count)
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(name + ": defect", uint64_t(1), h.stats().invalid_dropped(v.defect));
                 break;
             case Verdict::Forward:
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(name + ": forwarded", size_t(1), sent.size());
@@ -242,9 +246,23 @@ class ProxyTortureTest : public CppUnit::TestFixture {
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(name, "SIP/2.0 " + std::to_string(v.code) + " " + v.reason,
                                              status_line(sent[0].data));
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(name, uint64_t(1), h.stats()[Stat::RepliedLocally]);
+                if (v.kind == Verdict::Reject)
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(name + ": defect", uint64_t(1), h.stats().invalid_answered(v.defect));
                 break;
             }
         }
+    }
+
+    // reply_to_invalid=no: what would get a 400 is dropped, counted by its defect.
+    void testReplyToInvalidNo()
+    {
+        auto corpus = load("tests/sip/rfc4475/invalid");
+        Harness h(kScript, "reply_to_invalid=no");
+        CPPUNIT_ASSERT(h.feed_raw(corpus["mismatch01"]).empty());
+        CPPUNIT_ASSERT_EQUAL(uint64_t(1), h.stats().invalid_dropped(InvalidReason::CSeqMethod));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), h.stats().invalid_answered(InvalidReason::CSeqMethod));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(1), h.stats()[DropReason::Malformed]);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), h.stats()[Stat::RepliedLocally]);
     }
 };
 
