@@ -81,6 +81,7 @@ class ProxyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testForwardToRequestUri);
     CPPUNIT_TEST(testForwardSips);
     CPPUNIT_TEST(testLooseRouteForward);
+    CPPUNIT_TEST(testStrictRouteForward);
     CPPUNIT_TEST(testRecordRouteForward);
     CPPUNIT_TEST(testRewriteThenForward);
     CPPUNIT_TEST(testRawSend);
@@ -267,6 +268,33 @@ public:
         CPPUNIT_ASSERT(!has(r[0].data, "Route:"));
         // No Route at all: the script's 404.
         CPPUNIT_ASSERT(h.feed(kInvite).at(0).data.starts_with("SIP/2.0 404 No Route\r\n"));
+    }
+
+    // RFC 3261 §16.6 step 6: the next hop is a strict router (no ;lr).
+    void testStrictRouteForward()
+    {
+        Harness h("route { if (loose_route()) { forward(); break; }; sl_send_reply(\"404\", \"No Route\"); }");
+        const auto& s = h.feed(edit("Max-Forwards", "Route: <sip:127.0.0.1:5060;lr>, <sip:10.0.0.9:5070>,\n"
+                                                   " <sip:p3.example.com;lr>\nMax-Forwards"));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, s.size());
+        CPPUNIT_ASSERT_EQUAL("10.0.0.9:5070"s, s[0].t.dst.str());
+        const std::string& m = s[0].data;
+        // Its URI is the Request-URI; the old Request-URI is the last Route value.
+        CPPUNIT_ASSERT(m.starts_with("INVITE sip:10.0.0.9:5070 SIP/2.0\r\n"));
+        CPPUNIT_ASSERT_MESSAGE(m, has(m, "\r\nRoute: <sip:p3.example.com;lr>\r\n"));
+        CPPUNIT_ASSERT(!has(m, "10.0.0.9:5070>") && !has(m, "127.0.0.1:5060;lr>"));
+        size_t last = m.rfind("\r\nRoute: ");
+        const std::string old_ruri = "\r\nRoute: <sip:bob@10.0.0.3>\r\n";
+        CPPUNIT_ASSERT(last != std::string::npos && m.compare(last, old_ruri.size(), old_ruri) == 0);
+        CPPUNIT_ASSERT(last > m.find("<sip:p3.example.com;lr>"));
+        // The only Route, strict: it goes, and the Request-URI becomes the Route.
+        const auto& r = h.feed(edit("Max-Forwards", "Route: <sip:10.0.0.9:5070;transport=udp>\nMax-Forwards"));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, r.size());
+        CPPUNIT_ASSERT(r[0].data.starts_with("INVITE sip:10.0.0.9:5070;transport=udp SIP/2.0\r\n"));
+        CPPUNIT_ASSERT(!has(r[0].data, "Route: <sip:10.0.0.9"));
+        CPPUNIT_ASSERT(has(r[0].data, "\r\nRoute: <sip:bob@10.0.0.3>\r\n"));
+        sip::SipMsg parsed;
+        CPPUNIT_ASSERT(sip::parse_message(r[0].data, parsed).ok);
     }
 
     void testRecordRouteForward()
