@@ -166,5 +166,7 @@ grep -q 'INFO.*invalid request from udp 127.0.0.1:[0-9]*: CSeq method does not m
     "$T/ser.log" || fail "no info line for a 400"
 grep -q 'INFO.*invalid message from udp 127.0.0.1:[0-9]* dropped (.*): bad Via' "$T/ser.log" ||
     fail "no info line for a dropped invalid message"
+grep -q 'INFO: 200 response from udp 127.0.0.1:[0-9]*: top Via 192.0.2.198 is not ours; dropped' "$T/ser.log" ||
+    fail "no info line for the dropped response unreason"
 ok "each 400 and each drop is logged at info with the peer"
 run_case no
