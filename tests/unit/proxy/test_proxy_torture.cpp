@@ -5,6 +5,8 @@
 // ours to route and are dropped as such. The invalid messages
 // (tests/sip/rfc4475/invalid) each get what the table below says a stateless
 // proxy owes them: a 400 naming the defect, a drop, or a forward.
+#include "proxy/proxy.h"
+#include "shm/stats.h"
 #include "sip/sip_msg.h"
 
 #include "proxy_harness.h"
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -164,6 +167,7 @@ class ProxyTortureTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testIpv6Forwarded);
     CPPUNIT_TEST(testInvalidCorpus);
     CPPUNIT_TEST(testReplyToInvalidNo);
+    CPPUNIT_TEST(testEveryParseErrorHasItsDefect);
     CPPUNIT_TEST_SUITE_END();
 
     // Forwards every request of `corpus`; returns how many there were.
@@ -263,6 +267,37 @@ class ProxyTortureTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(uint64_t(0), h.stats().invalid_answered(InvalidReason::CSeqMethod));
         CPPUNIT_ASSERT_EQUAL(uint64_t(1), h.stats()[DropReason::Malformed]);
         CPPUNIT_ASSERT_EQUAL(uint64_t(0), h.stats()[Stat::RepliedLocally]);
+    }
+
+    // Every error the parser reports (sip_parser.cpp, sip_content_length.cpp)
+    // is counted under the defect it names.
+    void testEveryParseErrorHasItsDefect()
+    {
+        using R = InvalidReason;
+        const std::pair<const char*, R> table[] = {
+            {"CSeq method does not match request method", R::CSeqMethod},
+            {"Content-Length over the maximum message size", R::ContentLength},
+            {"NUL byte in header", R::Bytes}, {"bad CSeq", R::CSeq}, {"bad Call-ID", R::CallId},
+            {"bad Content-Length", R::ContentLength}, {"bad Max-Forwards", R::MaxForwards},
+            {"bad Request-URI", R::RequestUri}, {"bad SIP version", R::StartLine}, {"bad Via header", R::Via},
+            {"bad Via host", R::Via}, {"bad Via parameter", R::Via}, {"bad Via port", R::Via},
+            {"bad Via protocol", R::Via}, {"bad Via transport", R::Via}, {"bad Via version", R::Via},
+            {"bad header name", R::Bytes}, {"bad request line", R::StartLine}, {"bad status code", R::StartLine},
+            {"bad status line", R::StartLine}, {"bare CR in header", R::Bytes},
+            {"body shorter than Content-Length", R::Body},
+            {"conflicting Content-Length headers", R::Duplicate}, {"continuation line without header", R::Bytes},
+            {"empty message", R::Bytes}, {"header without colon", R::Bytes},
+            {"headers in Request-URI", R::RequestUri}, {"invalid method", R::StartLine},
+            {"missing CSeq", R::CSeq}, {"missing Call-ID", R::CallId}, {"missing From", R::From},
+            {"missing To", R::To}, {"missing Via", R::Via}, {"missing end of headers", R::Bytes},
+            {"too many Via values", R::TooMany}, {"too many headers", R::TooMany},
+            {"whitespace after SIP version", R::StartLine}, {"bad From header", R::From},
+            {"bad To header", R::To}, {"multiple From headers", R::Duplicate}, {"multiple To headers", R::Duplicate},
+            {"multiple Call-ID headers", R::Duplicate}, {"multiple CSeq headers", R::Duplicate},
+            {"multiple Max-Forwards headers", R::Duplicate},
+        };
+        for (const auto& [error, want] : table)
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(error, stat_name(want), stat_name(invalid_reason(error)));
     }
 };
 
