@@ -7,6 +7,7 @@
 // proxy owes them: a 400 naming the defect, a drop, or a forward.
 #include "proxy/proxy.h"
 #include "shm/stats.h"
+#include "sip/sip_framing.h"
 #include "sip/sip_msg.h"
 
 #include "proxy_harness.h"
@@ -165,6 +166,7 @@ class ProxyTortureTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testValidRequestsForwardedExactly);
     CPPUNIT_TEST(testValidResponsesParseAndAreNotOurs);
     CPPUNIT_TEST(testIpv6Forwarded);
+    CPPUNIT_TEST(testValidFramedOnStreams);
     CPPUNIT_TEST(testInvalidCorpus);
     CPPUNIT_TEST(testReplyToInvalidNo);
     CPPUNIT_TEST(testEveryParseErrorHasItsDefect);
@@ -220,6 +222,34 @@ class ProxyTortureTest : public CppUnit::TestFixture {
         auto corpus = load("tests/sip/rfc5118");
         CPPUNIT_ASSERT_EQUAL(size_t(9), corpus.size());
         CPPUNIT_ASSERT_EQUAL(size_t(9), check_requests(corpus));
+    }
+
+    // On TCP/TLS each valid message is one frame ending where its body does
+    // (dblreq: two frames, the REGISTER then the INVITE), and over TCP the
+    // requests are forwarded just as over UDP.
+    void testValidFramedOnStreams()
+    {
+        auto corpus = load("tests/sip/rfc4475/valid");
+        auto v6 = load("tests/sip/rfc5118");
+        corpus.insert(v6.begin(), v6.end());
+        for (const auto& [name, bytes] : corpus) {
+            sip::SipMsg m;
+            CPPUNIT_ASSERT_MESSAGE(name, sip::parse_message(bytes, m).ok);
+            sip::Frame f = sip::next_frame(bytes, 65535);
+            CPPUNIT_ASSERT_MESSAGE(name + ": " + f.error, f.status == sip::FrameStatus::Message);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(name, m.body_end(), f.length);
+            if (name == "dblreq") {
+                sip::Frame second = sip::next_frame(std::string_view(bytes).substr(f.length), 65535);
+                CPPUNIT_ASSERT(second.status == sip::FrameStatus::Message);
+                CPPUNIT_ASSERT_EQUAL(bytes.size() - f.length, second.length);
+            }
+            if (!m.is_request)
+                continue;
+            Harness h(kScript);
+            const auto& sent = h.feed_raw(bytes.substr(0, f.length), Proto::Tcp, 0x2a);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(name + ": forwarded from tcp", size_t(1), sent.size());
+            CPPUNIT_ASSERT_MESSAGE(name, sent[0].data.find(";i=2a") != std::string::npos);
+        }
     }
 
     void testInvalidCorpus()
