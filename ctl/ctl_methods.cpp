@@ -111,6 +111,12 @@ json stats_json(const Runtime& rt)
         disc[std::string(stat_name(r))] = {{"messages", s.discarded_msgs(r)}, {"bytes", s.discarded_bytes(r)}};
     }
     o["discarded"] = disc;
+    json inv = json::object();
+    for (size_t i = 0; i < static_cast<size_t>(InvalidReason::Count); i++) {
+        auto r = static_cast<InvalidReason>(i);
+        inv[std::string(stat_name(r))] = {{"answered", s.invalid_answered(r)}, {"dropped", s.invalid_dropped(r)}};
+    }
+    o["invalid"] = inv;
     json per_proto = json::object();
     for (int p = 0; p < kProtoCount; p++) {
         auto pr = static_cast<Proto>(p);

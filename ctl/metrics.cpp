@@ -114,6 +114,14 @@ std::string metrics_text(Runtime& rt)
     reasons<RefuseReason>(o, s, "ser_connections_refused_total", "Stream connections not taken or opened, by reason.");
     reasons<CloseReason>(o, s, "ser_connections_closed_total", "Stream connections closed, by reason.");
     reasons<TlsFailReason>(o, s, "ser_tls_handshake_failures_total", "TLS handshakes that failed, by reason.");
+    o.family("ser_invalid_messages_total", "counter",
+             "Messages that did not parse, by defect: answered with a 400 or dropped.");
+    for (size_t i = 0; i < static_cast<size_t>(InvalidReason::Count); i++) {
+        auto r = static_cast<InvalidReason>(i);
+        std::string l = label("reason", stat_name(r));
+        o.sample("ser_invalid_messages_total", l + ",outcome=\"answered\"", static_cast<double>(s.invalid_answered(r)));
+        o.sample("ser_invalid_messages_total", l + ",outcome=\"dropped\"", static_cast<double>(s.invalid_dropped(r)));
+    }
     o.family("ser_discarded_bytes_total", "counter", "Bytes received and never forwarded, by reason.");
     for (size_t i = 0; i < static_cast<size_t>(DiscardReason::Count); i++) {
         auto r = static_cast<DiscardReason>(i);

@@ -168,6 +168,22 @@ void p_obsolete(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
     d.notice(a.loc, a.name + " has no effect in ser; accepted for SER 0.9 compatibility");
 }
 
+// SER 0.9 globals that changed what SER did on the wire: accepting them
+// without that effect would silently change behaviour, so each is an error
+// that says what ser does instead.
+void p_had_effect(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
+{
+    if (a.name == "reply_to_via")
+        d.error(a.loc, "reply_to_via is not supported: ser sends replies to the source address and port "
+                       "(RFC 3261 §18.2.2, RFC 3581), never to the Via's sent-by; remove it");
+    else if (a.name == "mhomed")
+        d.error(a.loc, "mhomed is not supported: ser picks the outgoing socket by transport and address "
+                       "family among its listeners; remove it (list the addresses to use with listen=)");
+    else
+        d.error(a.loc, a.name + " is not supported: ser does not set the IP type of service on its sockets; "
+                                "remove it (mark traffic with the firewall, e.g. iptables DSCP, instead)");
+}
+
 void p_unsupported(const Assign& a, ParamTargets&, const CheckOptions&, Diags& d)
 {
     // It would change what Via and Record-Route say: ignoring it would send
@@ -542,13 +558,14 @@ const Param kParams[] = {
     {"group", G, p_str<&Config::group>},
     {"pid_file", G, p_str<&Config::pid_file>},
     {"server_signature", G, p_bool<&Config::server_signature>},
+    {"reply_to_invalid", G, p_bool<&Config::reply_to_invalid>},
     // SER 0.9 globals that mean nothing here
     {"check_via", G, p_obsolete}, {"dns", G, p_obsolete}, {"rev_dns", G, p_obsolete},
     {"fifo", G, p_obsolete}, {"fifo_mode", G, p_obsolete}, {"fifo_dir", G, p_obsolete},
     {"fifo_db_url", G, p_obsolete}, {"syn_branch", G, p_obsolete}, {"memlog", G, p_obsolete},
     {"sip_warning", G, p_obsolete}, {"unix_sock", G, p_obsolete}, {"unix_sock_children", G, p_obsolete},
-    {"unix_tx_timeout", G, p_obsolete}, {"mhomed", G, p_obsolete}, {"dns_try_ipv6", G, p_obsolete},
-    {"reply_to_via", G, p_obsolete}, {"max_while_loops", G, p_obsolete}, {"tos", G, p_obsolete},
+    {"unix_tx_timeout", G, p_obsolete}, {"mhomed", G, p_had_effect}, {"dns_try_ipv6", G, p_obsolete},
+    {"reply_to_via", G, p_had_effect}, {"max_while_loops", G, p_obsolete}, {"tos", G, p_had_effect},
     {"wdir", G, p_obsolete}, {"log_name", G, p_obsolete}, {"sock_mode", G, p_obsolete},
     {"workdir", G, p_obsolete}, {"chroot", G, p_obsolete}, {"tcp_accept_aliases", G, p_obsolete},
     {"disable_core_dump", G, p_obsolete}, {"open_files_limit", G, p_obsolete}, {"maxbuffer", G, p_obsolete},

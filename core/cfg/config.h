@@ -179,6 +179,7 @@ struct Config {
     std::string user, group;
     std::string pid_file;
     bool server_signature = true;
+    bool reply_to_invalid = true;       // a 400 naming the defect to a request that did not parse
     bool disable_tls = false;
     TlsParams tls;                      // the global (default) TLS domain
     int tls_reload_check = 60;          // seconds between checks of the TLS files (0 = inotify only)

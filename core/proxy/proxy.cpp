@@ -164,6 +164,8 @@ bool Proxy::pick_dest(MsgContext& ctx, const FwdSpec& f, Dest& d)
             fail(ctx, parsed ? 416 : 400, parsed ? "Unsupported URI Scheme" : "Bad Request-URI");
             return false;
         }
+        if (r && !u.lr)
+            d.strict_route = r;
     }
     d.proto = f.proto.value_or(Proto::Udp);
     if (by_uri && !f.proto) {
@@ -202,6 +204,19 @@ bool Proxy::resolve_dest(MsgContext& ctx, Dest& d)
     return true;
 }
 
+// A strict router next (RFC 3261 §16.6 step 6, §16.12): its Route value
+// becomes the Request-URI and the Request-URI the last Route value. Made on
+// a copy, so the script's context (and a later forward) keeps the original.
+MsgContext Proxy::strict_routed(const MsgContext& ctx, const RouteEntry& r)
+{
+    MsgContext sc = ctx;
+    sc.append = "Route: <" + std::string(ctx.ruri()) + ">\r\n" + sc.append;
+    sc.new_uri = std::string(r.uri);
+    sc.uri_changed = true;
+    sc.routes[static_cast<size_t>(&r - ctx.routes.data())].removed = true;
+    return sc;
+}
+
 int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
 {
     if (!ctx.msg.is_request)
@@ -227,7 +242,9 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
         return -1;
     }
     std::string msg;
-    if (!build_request(ctx, f.raw ? nullptr : out, d, msg)) {
+    bool built = d.strict_route ? build_request(strict_routed(ctx, *d.strict_route), f.raw ? nullptr : out, d, msg)
+                                : build_request(ctx, f.raw ? nullptr : out, d, msg);
+    if (!built) {
         LOG_ERR("cannot build the request for %s (conflicting edits)", d.addr.str().c_str());
         fail(ctx, 500, "Server Internal Error");
         return -1;

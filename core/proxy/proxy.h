@@ -17,6 +17,10 @@
 
 namespace ser {
 
+// The defect a parse error names (the parser's ParseResult::error), for the
+// statistics of invalid messages.
+InvalidReason invalid_reason(std::string_view parse_error);
+
 class Proxy final : public RouteHost {
 public:
     // Compiles cfg's route blocks and learns our addresses from
@@ -49,6 +53,7 @@ private:
         std::string host;
         uint16_t port = 0;
         SockAddr addr;
+        const RouteEntry* strict_route = nullptr;  // the next Route, when it has no ;lr (RFC 3261 §16.6 step 6)
     };
 
     void learn_addresses();
@@ -59,6 +64,7 @@ private:
     void handle_request(MsgContext& ctx);
     void handle_response(MsgContext& ctx);
     void on_bad_message(std::string_view buf, const RecvInfo& ri, const std::string& error);
+    static MsgContext strict_routed(const MsgContext& ctx, const RouteEntry& r);
     bool build_request(const MsgContext& ctx, const ListenAddr* out, const Dest& d, std::string& msg) const;
     std::string build_reply(const MsgContext& ctx, int code, std::string_view reason) const;
     bool send(const SendTarget& t, std::string_view data);

@@ -5,6 +5,8 @@
 
 #include "log.h"
 
+#include <utility>
+
 #ifndef SER_VERSION
 #define SER_VERSION "dev"
 #endif
@@ -100,6 +102,15 @@ bool raw_headers(std::string_view buf, size_t pos, std::vector<sip::Header>& out
     return true;
 }
 
+// True for a parse error of a header a 400 copies from its request as it came.
+bool copied_defect(std::string_view error)
+{
+    for (std::string_view e : {"bad From header", "bad To header", "bad Call-ID", "bad CSeq"})
+        if (error == e)
+            return true;
+    return false;
+}
+
 // Recovers Via, From, To, Call-ID and CSeq of a request that did not parse.
 bool recover_headers(std::string_view buf, ReplyHeaders& rh, bool& is_ack)
 {
@@ -133,7 +144,35 @@ bool recover_headers(std::string_view buf, ReplyHeaders& rh, bool& is_ack)
     return !rh.vias.empty() && !rh.from.empty() && !rh.to.empty() && !rh.call_id.empty() && !rh.cseq.empty();
 }
 
+bool has(std::string_view s, std::string_view part)
+{
+    return s.find(part) != std::string_view::npos;
+}
+
 }  // namespace
+
+InvalidReason invalid_reason(std::string_view error)
+{
+    using R = InvalidReason;
+    if (error.starts_with("multiple ") || error.starts_with("conflicting "))
+        return R::Duplicate;
+    if (error.starts_with("too many "))
+        return R::TooMany;
+    if (has(error, "CSeq method"))
+        return R::CSeqMethod;
+    if (has(error, "body shorter"))
+        return R::Body;
+    static constexpr std::pair<std::string_view, R> kByHeader[] = {
+        {"Content-Length", R::ContentLength}, {"Request-URI", R::RequestUri}, {"Via", R::Via},
+        {"From", R::From}, {" To", R::To}, {"Call-ID", R::CallId}, {"CSeq", R::CSeq},
+        {"Max-Forwards", R::MaxForwards}, {"request line", R::StartLine}, {"status", R::StartLine},
+        {"SIP version", R::StartLine}, {"method", R::StartLine}, {"whitespace after", R::StartLine},
+    };
+    for (const auto& [part, r] : kByHeader)
+        if (has(error, part))
+            return r;
+    return R::Bytes;   // NUL, bare CR, header name or colon, truncated, empty
+}
 
 std::string Proxy::build_reply(const MsgContext& ctx, int code, std::string_view reason) const
 {
@@ -184,32 +223,42 @@ int Proxy::reply(MsgContext& ctx, int code, std::string_view reason)
 
 void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::string& error)
 {
+    InvalidReason why = invalid_reason(error);
+    // One info line per message, with the peer (info is not flood-limited by design).
+    auto drop = [&](const char* because) {
+        LOG_INFO("invalid message from %s %s dropped (%s): %s", std::string(proto_name(ri.proto)).c_str(),
+                 ri.src.str().c_str(), because, error.c_str());
+        stats_.count(DropReason::Malformed);
+        stats_.invalid(why, false);
+    };
     ReplyHeaders rh;
     bool is_ack = false;
-    if (!recover_headers(buf, rh, is_ack) || is_ack) {
-        LOG_DBG("malformed message from %s dropped: %s", ri.src.str().c_str(), error.c_str());
-        stats_.count(DropReason::Malformed);
-        return;
-    }
+    if (!recover_headers(buf, rh, is_ack))
+        return drop("a response, or no request line, Via, From, To, Call-ID and CSeq to answer with");
+    if (is_ack)
+        return drop("an ACK gets no reply");
+    if (!cfg_.reply_to_invalid)
+        return drop("reply_to_invalid=no");
     if (sip::header_param(rh.to, "tag").data() == nullptr)
         rh.to += ";tag=" + hash_tag({rh.call_id, rh.from, rh.cseq, rh.vias[0]});
     std::string out = format_reply(400, "Bad Request (" + error + ")", rh, cfg_.server_signature);
-    // Send only what parses: a broken Via or From copied verbatim would make
-    // the reply malformed too.
+    // Send only what parses, but for the client's own From, To, Call-ID or
+    // CSeq copied back (RFC 4475 §3.1.2.4, .6, .15: those are what it
+    // matches the answer by); a broken Via would leave no way back.
     sip::SipMsg check;
-    if (!sip::parse_message(out, check).ok) {
-        LOG_DBG("malformed request from %s dropped (no valid reply possible): %s", ri.src.str().c_str(),
-                error.c_str());
-        stats_.count(DropReason::Malformed);
-        return;
-    }
-    LOG_INFO("malformed request from %s: %s; answering 400", ri.src.str().c_str(), error.c_str());
+    sip::ParseResult pr = sip::parse_message(out, check);
+    if (!pr.ok && (check.vias.empty() || !copied_defect(pr.error)))
+        return drop("no valid reply possible");
+    LOG_INFO("invalid request from %s %s: %s; answering 400", std::string(proto_name(ri.proto)).c_str(),
+             ri.src.str().c_str(), error.c_str());
     const sip::Via* top = check.vias.empty() ? nullptr : &check.vias[0];
     if (!send(reply_target(ri, top, false), out)) {
         stats_.count(DropReason::SendFailure);
+        stats_.invalid(why, false);
         return;
     }
     stats_.count(Stat::RepliedLocally);
+    stats_.invalid(why, true);
 }
 
 }  // namespace ser

@@ -133,7 +133,9 @@ std::string make_branch(const MsgContext& ctx)
     const sip::SipMsg& m = ctx.msg;
     const sip::Via& v = m.vias[0];
     Fnv64 f;
-    if (v.branch.substr(0, kCookie.size()) == kCookie) {
+    // A branch of the bare cookie names no transaction (RFC 4475 badbranch):
+    // hashed like an RFC 2543 request, or every such request would share our branch.
+    if (v.branch.size() > kCookie.size() && v.branch.substr(0, kCookie.size()) == kCookie) {
         f.add(v.branch);
     } else {
         f.add(m.call_id);
@@ -225,14 +227,16 @@ void Proxy::handle_response(MsgContext& ctx)
     const sip::SipMsg& m = ctx.msg;
     const sip::Via& top = m.vias[0];
     if (top.branch.substr(0, kCookie.size()) != kCookie || !is_myself(top.host, top.port)) {
-        LOG_DBG("%d response: top Via %.*s is not ours; dropped", m.status, static_cast<int>(top.host.size()),
-                top.host.data());
+        LOG_INFO("%d response from %s %s: top Via %.*s is not ours; dropped", m.status,
+                 std::string(proto_name(ctx.ri.proto)).c_str(), ctx.ri.src.str().c_str(),
+                 static_cast<int>(top.host.size()), top.host.data());
         stats_.count(DropReason::NotOurs);
         return;
     }
     SendTarget t;
     if (m.vias.size() < 2 || !response_target(ctx.buf, m.vias[1], t)) {
-        LOG_DBG("%d response: no usable Via after ours; dropped", m.status);
+        LOG_INFO("%d response from %s %s: no usable Via after ours; dropped", m.status,
+                 std::string(proto_name(ctx.ri.proto)).c_str(), ctx.ri.src.str().c_str());
         stats_.count(DropReason::NoRoute);
         return;
     }

@@ -56,6 +56,10 @@ constexpr std::string_view kTlsFailNames[] = {"protocol", "bad_certificate", "pe
                                               "no_shared_cipher", "not_tls", "timeout", "rate_limited",
                                               "peer_refused_ours", "crl_unusable"};
 
+constexpr std::string_view kInvalidNames[] = {"start_line", "request_uri", "via", "from", "to", "call_id", "cseq",
+                                              "cseq_method", "max_forwards", "content_length", "body", "duplicate",
+                                              "bytes", "too_many"};
+
 }  // namespace
 
 std::string_view stat_name(Stat s) { return name_of(s, kStatNames); }
@@ -65,6 +69,7 @@ std::string_view stat_name(DiscardReason r) { return name_of(r, kDiscardNames); 
 std::string_view stat_name(RefuseReason r) { return name_of(r, kRefuseNames); }
 std::string_view stat_name(CloseReason r) { return name_of(r, kCloseNames); }
 std::string_view stat_name(TlsFailReason r) { return name_of(r, kTlsFailNames); }
+std::string_view stat_name(InvalidReason r) { return name_of(r, kInvalidNames); }
 
 StatsSlot::StatsSlot() : v_(g_sink), listeners_(0) {}
 
@@ -183,6 +188,17 @@ std::vector<std::string> stats_log_lines(const StatsSnapshot& s)
     out.push_back(group_line<RefuseReason>("refused", s));
     out.push_back(group_line<CloseReason>("closed", s));
     out.push_back(group_line<TlsFailReason>("tls failures", s));
+    for (bool answered : {true, false}) {
+        line.clear();
+        for (size_t i = 0; i < stats_layout::n<InvalidReason>(); i++) {
+            auto r = static_cast<InvalidReason>(i);
+            uint64_t v = answered ? s.invalid_answered(r) : s.invalid_dropped(r);
+            if (v)
+                line += " " + std::string(stat_name(r)) + "=" + std::to_string(v);
+        }
+        out.push_back(std::string(answered ? "stats invalid answered 400:" : "stats invalid dropped:") +
+                      (line.empty() ? " none" : line));
+    }
     line = "stats transports:";
     for (int p = 0; p < kProtoCount; p++) {
         auto pr = static_cast<Proto>(p);

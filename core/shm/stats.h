@@ -120,6 +120,27 @@ enum class TlsFailReason : uint8_t {
     Count
 };
 
+// The defect of a received message that did not parse (RFC 4475 §3.1.2), for
+// the counts of those answered with a 400 and of those dropped (a response,
+// an ACK, no usable Via or Call-ID, reply_to_invalid=no); each counts once.
+enum class InvalidReason : uint8_t {
+    StartLine,      // request or status line, method, SIP version
+    RequestUri,     // a Request-URI that is no URI, or one with headers
+    Via,            // missing, or not SIP/2.0/transport sent-by;params
+    From,           // missing or bad
+    To,
+    CallId,
+    CSeq,           // missing, not a number below 2**31, or no method
+    CSeqMethod,     // CSeq method differs from the request method
+    MaxForwards,    // not a number 0..255
+    ContentLength,  // not digits, or over the maximum message size
+    Body,           // shorter than Content-Length
+    Duplicate,      // a header allowed once, or two Content-Lengths that differ
+    Bytes,          // NUL, bare CR, a line with no header name or colon, truncated headers
+    TooMany,        // too many headers or Via values
+    Count
+};
+
 // The counters as a few log lines (SIGUSR1): every single counter, then each
 // reason group and the transports with their non-zero counts only.
 std::vector<std::string> stats_log_lines(const struct StatsSnapshot& s);
@@ -132,6 +153,7 @@ std::string_view stat_name(DiscardReason r);
 std::string_view stat_name(RefuseReason r);
 std::string_view stat_name(CloseReason r);
 std::string_view stat_name(TlsFailReason r);
+std::string_view stat_name(InvalidReason r);
 
 // Where each counter sits in a slot: the fixed counters, then two (in, out)
 // per listener.
@@ -146,7 +168,9 @@ inline constexpr size_t kDiscardBytes = kDiscardMsgs + n<DiscardReason>();
 inline constexpr size_t kRefuse = kDiscardBytes + n<DiscardReason>();
 inline constexpr size_t kClose = kRefuse + n<RefuseReason>();
 inline constexpr size_t kTlsFail = kClose + n<CloseReason>();
-inline constexpr size_t kProtoIn = kTlsFail + n<TlsFailReason>();
+inline constexpr size_t kInvalidAnswered = kTlsFail + n<TlsFailReason>();
+inline constexpr size_t kInvalidDropped = kInvalidAnswered + n<InvalidReason>();
+inline constexpr size_t kProtoIn = kInvalidDropped + n<InvalidReason>();
 inline constexpr size_t kProtoOut = kProtoIn + kProtoCount;
 inline constexpr size_t kFixed = kProtoOut + kProtoCount;
 inline constexpr size_t listener_in(size_t l) { return kFixed + 2 * l; }
@@ -172,6 +196,11 @@ public:
     {
         add(stats_layout::kDiscardMsgs + static_cast<size_t>(r), 1);
         add(stats_layout::kDiscardBytes + static_cast<size_t>(r), bytes);
+    }
+    // A message that did not parse, for its defect: answered with a 400 or dropped.
+    void invalid(InvalidReason r, bool answered)
+    {
+        add((answered ? stats_layout::kInvalidAnswered : stats_layout::kInvalidDropped) + static_cast<size_t>(r), 1);
     }
     // A SIP message in or out over `p` on listener `listener` (an index into
     // Runtime::listen_addrs; -1 or out of range: none, the transport counts alone).
@@ -209,6 +238,11 @@ struct StatsSnapshot {
     uint64_t operator[](E e) const { return v[stats_layout::at(e)]; }
     uint64_t discarded_msgs(DiscardReason r) const { return v[stats_layout::kDiscardMsgs + static_cast<size_t>(r)]; }
     uint64_t discarded_bytes(DiscardReason r) const { return v[stats_layout::kDiscardBytes + static_cast<size_t>(r)]; }
+    uint64_t invalid_answered(InvalidReason r) const
+    {
+        return v[stats_layout::kInvalidAnswered + static_cast<size_t>(r)];
+    }
+    uint64_t invalid_dropped(InvalidReason r) const { return v[stats_layout::kInvalidDropped + static_cast<size_t>(r)]; }
     uint64_t msgs_in(Proto p) const { return v[stats_layout::kProtoIn + static_cast<size_t>(p)]; }
     uint64_t msgs_out(Proto p) const { return v[stats_layout::kProtoOut + static_cast<size_t>(p)]; }
     // 0 for a listener index out of range.

@@ -6,6 +6,7 @@
 #include "sip/sip_uri.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -64,8 +65,28 @@ bool parse_uint(std::string_view s, uint64_t max, uint64_t& out)
     return true;
 }
 
-// Cuts the physical line starting at pos. Rejects NUL bytes and a CR that is
-// not part of the line's CRLF; a missing LF means the message is truncated.
+// True when every NUL in line is the escaped byte of a quoted-pair inside a
+// quoted-string (RFC 3261 §25.1: quoted-pair = "\\" (%x00-09 / %x0B-0C /
+// %x0E-7F)), the one place SIP allows one (RFC 4475 §3.1.1.2). A quoted-string
+// continued on a folded line is not followed: a NUL there is refused.
+bool nuls_quoted(std::string_view line)
+{
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (c == '\0')
+            return false;
+        if (c == '"')
+            quoted = !quoted;
+        else if (c == '\\' && quoted)
+            ++i;   // the escaped byte, NUL included
+    }
+    return true;
+}
+
+// Cuts the physical line starting at pos. Rejects NUL bytes (but an escaped
+// one in a quoted-string) and a CR that is not part of the line's CRLF; a
+// missing LF means the message is truncated.
 const char* next_line(std::string_view buf, size_t pos, Line& ln)
 {
     const char* p = buf.data() + pos;
@@ -76,7 +97,7 @@ const char* next_line(std::string_view buf, size_t pos, Line& ln)
     size_t cend = lfi;
     if (cend > pos && buf[cend - 1] == '\r')
         --cend;
-    if (std::memchr(p, '\0', cend - pos) != nullptr)
+    if (std::memchr(p, '\0', cend - pos) != nullptr && !nuls_quoted(buf.substr(pos, cend - pos)))
         return "NUL byte in header";
     if (std::memchr(p, '\r', cend - pos) != nullptr)
         return "bare CR in header";
@@ -115,6 +136,8 @@ const char* parse_request_line(std::string_view line, SipMsg& m)
     size_t sp2 = line.rfind(' ');
     if (sp1 == npos || sp1 == 0 || sp2 == sp1)
         return "bad request line";
+    if (sp2 + 1 == line.size())
+        return "whitespace after SIP version";   // RFC 4475 §3.1.2.10
     m.method = line.substr(0, sp1);
     for (char c : m.method)
         if (!is_token_char(c))
@@ -127,8 +150,21 @@ const char* parse_request_line(std::string_view line, SipMsg& m)
         if (u <= 0x20 || u >= 0x7f)
             return "bad Request-URI";
     }
-    if (m.uri.find(':') == npos)
+    // scheme ":" (RFC 3986 §3.1): a "<" or anything but a scheme first is no URI.
+    size_t colon = m.uri.find(':');
+    if (colon == npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(m.uri[0])))
         return "bad Request-URI";
+    for (char c : m.uri.substr(0, colon))
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+            return "bad Request-URI";
+    // A SIP or SIPS Request-URI may not carry headers (RFC 3261 §19.1.5;
+    // RFC 4475 §3.1.2.11): they would be taken for the request's own.
+    std::string_view scheme = m.uri.substr(0, colon);
+    // A '?' in the user part is a user character; '@' is escaped in headers.
+    size_t at = m.uri.rfind('@');
+    size_t host = at == npos ? colon : at;
+    if ((iequals(scheme, "sip") || iequals(scheme, "sips")) && m.uri.find('?', host) != npos)
+        return "headers in Request-URI";
     m.version = line.substr(sp2 + 1);
     if (!is_version(m.version))
         return "bad SIP version";

@@ -390,6 +390,7 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     m["group"] = c.group;
     m["pid_file"] = c.pid_file;
     m["server_signature"] = yn(c.server_signature);
+    m["reply_to_invalid"] = yn(c.reply_to_invalid);
     m["disable_tls"] = yn(c.disable_tls);
 
     m["aliases"] = join(c.aliases, [](const std::string& a) { return a; });

@@ -11,6 +11,7 @@
 #include "sip/sip_msg.h"
 
 #include "../test_util.h"
+#include "proxy_harness.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -24,48 +25,11 @@ using namespace std::literals;
 
 namespace {
 
+using ser::test::addr;
 using ser::test::crlf;
-
-SockAddr addr(std::string_view ip, uint16_t port)
-{
-    return *SockAddr::from_numeric(ip, port);
-}
-
-struct Sent {
-    SendTarget t;
-    std::string data;
-};
-
-class FakeSender : public Sender {
-public:
-    FakeSender()
-    {
-        ls_.push_back(ListenAddr{Proto::Udp, addr("127.0.0.1", 5060), "127.0.0.1:5060"});
-        ls_.push_back(ListenAddr{Proto::Tcp, addr("127.0.0.1", 5060), "127.0.0.1:5060"});
-        ls_.push_back(ListenAddr{Proto::Tls, addr("127.0.0.1", 5061), "127.0.0.1:5061"});
-    }
-    bool send(const SendTarget& t, std::string_view data) override
-    {
-        if (ok)
-            sent.push_back(Sent{t, std::string(data)});
-        else
-            refused++;
-        return ok;
-    }
-    const ListenAddr* pick_listener(Proto p, const SockAddr& dst) const override
-    {
-        for (const ListenAddr& l : ls_)
-            if (l.proto == p && l.addr.family() == dst.family())
-                return &l;
-        return nullptr;
-    }
-    const std::vector<ListenAddr>& listeners() const override { return ls_; }
-
-    std::vector<ListenAddr> ls_;
-    std::vector<Sent> sent;
-    bool ok = true;
-    int refused = 0;
-};
+using ser::test::FakeSender;
+using ser::test::Harness;
+using ser::test::Sent;
 
 const char* const kInvite =
     "INVITE sip:bob@10.0.0.3 SIP/2.0\n"
@@ -102,47 +66,6 @@ bool has(const std::string& s, std::string_view part)
     return s.find(part) != std::string::npos;
 }
 
-// One proxy over one script and a FakeSender, counting into slot 0 of its own statistics.
-struct Harness {
-    explicit Harness(std::string_view script, std::string_view globals = "")
-    {
-        cfg::CheckOptions opt;
-        opt.check_files = false;
-        std::string text = "listen=udp:127.0.0.1:5060\nlisten=tcp:127.0.0.1:5060\n" + std::string(globals) + "\n" +
-                           std::string(script);
-        auto res = cfg::load_config_text(text, "test.cfg", opt);
-        std::string diags;
-        for (const auto& d : res.diags)
-            diags += d.str() + "\n";
-        CPPUNIT_ASSERT_MESSAGE(diags, res.ok());
-        cfg = std::move(res.config);
-        CPPUNIT_ASSERT(counts);
-        proxy = std::make_unique<Proxy>(cfg, sender, *counts->slot(0));
-        ri.src = addr("10.0.0.1", 5062);
-        ri.dst = addr("127.0.0.1", 5060);
-        ri.listener = &sender.ls_[0];
-    }
-    // Feeds msg (LF line ends become CRLF) and returns what was sent.
-    const std::vector<Sent>& feed(std::string_view msg, Proto proto = Proto::Udp, uint32_t conn = 0)
-    {
-        sender.sent.clear();
-        ri.proto = proto;
-        ri.conn_id = conn;
-        buf = crlf(msg);
-        proxy->on_message(buf, ri);
-        return sender.sent;
-    }
-    const std::string& out(size_t i = 0) const { return sender.sent.at(i).data; }
-    StatsSnapshot stats() const { return counts->sum(); }
-
-    std::optional<Shm> shm = Shm::create(1 << 16);
-    Stats* counts = shm ? Stats::create(*shm, 1, 3) : nullptr;
-    Config cfg;
-    FakeSender sender;
-    std::unique_ptr<Proxy> proxy;
-    RecvInfo ri;
-    std::string buf;
-};
 
 }  // namespace
 
@@ -158,6 +81,7 @@ class ProxyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testForwardToRequestUri);
     CPPUNIT_TEST(testForwardSips);
     CPPUNIT_TEST(testLooseRouteForward);
+    CPPUNIT_TEST(testStrictRouteForward);
     CPPUNIT_TEST(testRecordRouteForward);
     CPPUNIT_TEST(testRewriteThenForward);
     CPPUNIT_TEST(testRawSend);
@@ -344,6 +268,33 @@ public:
         CPPUNIT_ASSERT(!has(r[0].data, "Route:"));
         // No Route at all: the script's 404.
         CPPUNIT_ASSERT(h.feed(kInvite).at(0).data.starts_with("SIP/2.0 404 No Route\r\n"));
+    }
+
+    // RFC 3261 §16.6 step 6: the next hop is a strict router (no ;lr).
+    void testStrictRouteForward()
+    {
+        Harness h("route { if (loose_route()) { forward(); break; }; sl_send_reply(\"404\", \"No Route\"); }");
+        const auto& s = h.feed(edit("Max-Forwards", "Route: <sip:127.0.0.1:5060;lr>, <sip:10.0.0.9:5070>,\n"
+                                                   " <sip:p3.example.com;lr>\nMax-Forwards"));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, s.size());
+        CPPUNIT_ASSERT_EQUAL("10.0.0.9:5070"s, s[0].t.dst.str());
+        const std::string& m = s[0].data;
+        // Its URI is the Request-URI; the old Request-URI is the last Route value.
+        CPPUNIT_ASSERT(m.starts_with("INVITE sip:10.0.0.9:5070 SIP/2.0\r\n"));
+        CPPUNIT_ASSERT_MESSAGE(m, has(m, "\r\nRoute: <sip:p3.example.com;lr>\r\n"));
+        CPPUNIT_ASSERT(!has(m, "10.0.0.9:5070>") && !has(m, "127.0.0.1:5060;lr>"));
+        size_t last = m.rfind("\r\nRoute: ");
+        const std::string old_ruri = "\r\nRoute: <sip:bob@10.0.0.3>\r\n";
+        CPPUNIT_ASSERT(last != std::string::npos && m.compare(last, old_ruri.size(), old_ruri) == 0);
+        CPPUNIT_ASSERT(last > m.find("<sip:p3.example.com;lr>"));
+        // The only Route, strict: it goes, and the Request-URI becomes the Route.
+        const auto& r = h.feed(edit("Max-Forwards", "Route: <sip:10.0.0.9:5070;transport=udp>\nMax-Forwards"));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, r.size());
+        CPPUNIT_ASSERT(r[0].data.starts_with("INVITE sip:10.0.0.9:5070;transport=udp SIP/2.0\r\n"));
+        CPPUNIT_ASSERT(!has(r[0].data, "Route: <sip:10.0.0.9"));
+        CPPUNIT_ASSERT(has(r[0].data, "\r\nRoute: <sip:bob@10.0.0.3>\r\n"));
+        sip::SipMsg parsed;
+        CPPUNIT_ASSERT(sip::parse_message(r[0].data, parsed).ok);
     }
 
     void testRecordRouteForward()

@@ -25,6 +25,7 @@ class StatsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(unboundSlotIsNotSummed);
     CPPUNIT_TEST(sizeIsBounded);
     CPPUNIT_TEST(reasonsHaveNames);
+    CPPUNIT_TEST(invalidByOutcome);
     CPPUNIT_TEST_SUITE_END();
 
     // Waits at most 10 s for `pid`; true when it exited with 0.
@@ -208,6 +209,26 @@ public:
         CPPUNIT_ASSERT(Stats::bytes_needed(9, 20) > need);
     }
 
+    // Invalid messages: answered and dropped apart, per defect, in the log lines too.
+    void invalidByOutcome()
+    {
+        auto shm = Shm::create(1 << 16);
+        Stats* st = Stats::create(*shm, 2, 0);
+        st->slot(1)->invalid(InvalidReason::CSeqMethod, true);
+        st->slot(1)->invalid(InvalidReason::CSeqMethod, true);
+        st->slot(0)->invalid(InvalidReason::Via, false);
+        StatsSnapshot s = st->sum();
+        CPPUNIT_ASSERT_EQUAL(uint64_t{2}, s.invalid_answered(InvalidReason::CSeqMethod));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, s.invalid_dropped(InvalidReason::CSeqMethod));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{1}, s.invalid_dropped(InvalidReason::Via));
+        CPPUNIT_ASSERT_EQUAL(uint64_t{0}, s.msgs_in(Proto::Udp));   // apart from what follows in the layout
+        std::string lines;
+        for (const std::string& l : stats_log_lines(s))
+            lines += l + "\n";
+        CPPUNIT_ASSERT_MESSAGE(lines, lines.find("stats invalid answered 400: cseq_method=2\n") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(lines, lines.find("stats invalid dropped: via=1\n") != std::string::npos);
+    }
+
     void reasonsHaveNames()
     {
         std::set<std::string> seen;
@@ -225,6 +246,7 @@ public:
         all(RefuseReason::Count, "refuse");
         all(CloseReason::Count, "close");
         all(TlsFailReason::Count, "tls");
+        all(InvalidReason::Count, "invalid");
         CPPUNIT_ASSERT_EQUAL(std::string("not_ours"), std::string(stat_name(DropReason::NotOurs)));
         CPPUNIT_ASSERT_EQUAL(std::string("msg_read_timeout"), std::string(stat_name(CloseReason::MsgReadTimeout)));
     }

@@ -346,6 +346,11 @@ public:
         CPPUNIT_ASSERT(parse_message(noreason, m).ok);
         CPPUNIT_ASSERT_EQUAL(486, m.status);
         CPPUNIT_ASSERT(m.reason.empty());
+
+        // A quoted-pair may escape NUL (RFC 3261 §25.1; RFC 4475 §3.1.1.2).
+        std::string nul = variant("To", "To: \"NUL:\\\0 \\\"\" <sip:b@h>"s);
+        r = parse_message(nul, m);
+        CPPUNIT_ASSERT_MESSAGE(r.error, r.ok);
     }
 
     void testHeaderHelpers()
@@ -425,6 +430,8 @@ public:
         expect_error(variant("From", "From: <sip:a@example.com;tag=1"), "bad From header");
         expect_error(variant("To", "To: <sip:b@x>\r\nt: <sip:b@x>"), "multiple To headers");
         expect_error(variant("", "Subject: a\0b"s), "NUL byte in header");
+        expect_error(variant("", "Subject: \"a\0b\""s), "NUL byte in header");   // not escaped
+        expect_error(variant("", "Subject: a\\\0b"s), "NUL byte in header");     // not in quotes
         expect_error(variant("", "Subject: a\rb"), "bare CR in header");
         expect_error(variant("", "Subject hello"), "header without colon");
         expect_error(variant("", "NoColonHere"), "header without colon");
@@ -447,7 +454,9 @@ public:
             return std::string(first) + s.substr(s.find("\r\n"));
         };
         expect_error(with_first("INVITE sip:b@example.com SIP/3.0"), "bad SIP version");
-        expect_error(with_first("INVITE sip:b@example.com SIP/2.0 "), "bad Request-URI");
+        expect_error(with_first("INVITE sip:b@example.com SIP/2.0 "), "whitespace after SIP version");
+        expect_error(with_first("INVITE <sip:b@example.com> SIP/2.0"), "bad Request-URI");
+        expect_error(with_first("INVITE sip:b@example.com?Route=%3Csip:x%3E SIP/2.0"), "headers in Request-URI");
         expect_error(with_first("INV@TE sip:b@example.com SIP/2.0"), "invalid method");
         expect_error(with_first("INVITE  sip:b@example.com SIP/2.0"), "bad Request-URI");
         expect_error(with_first("INVITE b@example.com SIP/2.0"), "bad Request-URI");
