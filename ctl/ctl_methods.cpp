@@ -204,6 +204,12 @@ json tls_info_json(const Runtime& rt)
             j["crl_next_update"] = d.crl_next_update;
             j["crl_next_update_in_days"] = (d.crl_next_update - now) / 86400;
         }
+        if (!d.ocsp.empty()) {
+            j["ocsp_response"] = d.ocsp;
+            j["ocsp_status"] = d.ocsp_status;
+            if (d.ocsp_next_update)
+                j["ocsp_next_update"] = d.ocsp_next_update;
+        }
         if (!d.error.empty())
             j["error"] = d.error;
         out.push_back(std::move(j));

@@ -201,6 +201,16 @@ std::string metrics_text(Runtime& rt)
                 o.sample("ser_tls_crl_next_update_seconds", label("domain", d.name) + "," + label("file", d.crl),
                          static_cast<double>(d.crl_next_update - now));
     }
+    bool any_ocsp = false;
+    for (const auto& d : doms)
+        any_ocsp |= d.ocsp_next_update != 0;
+    if (any_ocsp) {
+        o.family("ser_tls_ocsp_next_update_seconds", "gauge", "Seconds until the stapled OCSP response goes stale.");
+        for (const auto& d : doms)
+            if (d.ocsp_next_update)
+                o.sample("ser_tls_ocsp_next_update_seconds", label("domain", d.name) + "," + label("file", d.ocsp),
+                         static_cast<double>(d.ocsp_next_update - now));
+    }
     return o.take();
 }
 

@@ -2,6 +2,7 @@
 // their files (see io/tls_hooks.h).
 #include "io/tls_hooks.h"
 #include "tls_material.h"
+#include "tls_ocsp.h"
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -82,6 +83,32 @@ void read_crl(TlsDomainInfo& d)
     X509_CRL_free(c);
 }
 
+// tls_ocsp_response as a client asking for the status would see it now.
+void read_ocsp(TlsDomainInfo& d, const TlsParams& p)
+{
+    d.ocsp = p.ocsp_response;
+    tls::BioPtr bio = tls::open_pem(p.certificate);
+    if (!bio) {
+        d.ocsp_status = "the certificate cannot be read";
+        return;
+    }
+    tls::X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    STACK_OF(X509)* chain = sk_X509_new_null();
+    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+        sk_X509_push(chain, c);
+    ERR_clear_error();
+    if (leaf) {
+        tls::X509Ptr issuer(tls::find_issuer(leaf.get(), chain, p.ca_list));
+        tls::OcspStaple s;
+        std::string why = tls::load_ocsp(p.ocsp_response, leaf.get(), issuer.get(), s);
+        d.ocsp_status = why.empty() ? s.status : why;
+        d.ocsp_next_update = why.empty() ? s.next_update : 0;
+        if (why.empty() && !tls::stapled(s, time(nullptr)))
+            d.ocsp_status = "past its next update: not stapled";
+    }
+    sk_X509_pop_free(chain, X509_free);
+}
+
 TlsDomainInfo info_of(std::string name, bool client, const TlsParams& p)
 {
     TlsDomainInfo d;
@@ -93,6 +120,8 @@ TlsDomainInfo info_of(std::string name, bool client, const TlsParams& p)
     if (!d.certificate.empty())
         read_cert(d);
     read_crl(d);
+    if (!client && !p.ocsp_response.empty())
+        read_ocsp(d, p);
     return d;
 }
 

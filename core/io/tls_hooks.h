@@ -26,6 +26,9 @@ struct TlsDomainInfo {
     int64_t not_before = 0, not_after = 0;   // unix seconds; 0 when unknown
     std::string ca_list, crl;   // files
     int64_t crl_next_update = 0;             // unix seconds; 0 when none
+    std::string ocsp;           // tls_ocsp_response file, "" when none
+    std::string ocsp_status;    // "good", "revoked", or why it is not stapled
+    int64_t ocsp_next_update = 0;            // unix seconds; 0 when none or unusable
     std::string error;          // why a file could not be read
 };
 // Every domain of cfg (empty without TLS or with disable_tls).

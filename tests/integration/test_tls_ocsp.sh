@@ -5,6 +5,7 @@
 # with a warning and never stapled; a new response file (the certificate
 # revoked) is taken without a signal, with the certificate's reload.
 . "$(dirname "$0")/tls_lib.sh"
+. "$(dirname "$0")/ctl_lib.sh"
 
 certs_ca "$CERTS"
 cert_server sip --dns localhost --ip 127.0.0.1
@@ -19,6 +20,7 @@ tls_certificate="c/sip.pem"
 tls_private_key="c/sip.key"
 tls_ca_list="c/ca.pem"
 tls_ocsp_response="c/live.ocsp"
+ctl_socket="$T/ctl"
 CFG
 "$SER_BIN" -c -f "$T/ser.cfg" >"$T/check" 2>&1 || { cat "$T/check"; fail "ser -c refused a good OCSP response"; }
 grep -q 'tls_ocsp_response' "$T/check" && fail "ser -c warns about a good response: $(cat "$T/check")"
@@ -33,6 +35,12 @@ ok "a client asking for the status gets the stapled response: successful, good"
 status >"$T/s2"
 grep -q 'OCSP Response Status' "$T/s2" && fail "a response was sent to a client that did not ask"
 ok "a client that does not ask gets none"
+info=$(rpc "$T/ctl" tls.info)
+[ "$(jget "$info" "[d for d in r['result'] if d['domain']=='default'][0]['ocsp_status']")" = good ] ||
+    fail "tls.info does not show the OCSP status: $info"
+jget "$(rpc "$T/ctl" metrics)" "r['result']" | grep -q '^ser_tls_ocsp_next_update_seconds{domain="default"' ||
+    fail "no ser_tls_ocsp_next_update_seconds in the metrics"
+ok "tls.info shows the response (good) and the metrics its next update"
 
 # The certificate revoked: a new response renamed into place is stapled without a signal.
 "$SER_CERTS" revoke sip -d "$CERTS" >/dev/null || fail "revoke"
