@@ -28,6 +28,8 @@ public:
     int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
 
     int worker_index() const override { return index_; }
+    // The event loop, for what else the worker's process watches (DNS).
+    ConnLoop& loop() { return *loop_; }
     // Queues data on t.conn_id, or on this worker's connection to t.dst (the
     // connection table decides which one may be reused), or on a new
     // connection that leaves from t.from.
