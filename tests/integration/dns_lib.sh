@@ -1,0 +1,78 @@
+# tests/integration/dns_lib.sh — a real DNS server for the RFC 3263 tests.
+# Source after lib.sh.
+#
+#   dns_start NAME ARGS...   dnsmasq on 127.0.0.1:$DNS_PORT (picked on the first call),
+#                            authoritative for example.test (--local: unknown names are
+#                            NXDOMAIN, not REFUSED), logging queries to $T/NAME.qlog;
+#                            ARGS are its record options (--srv-host=..., --host-record=...)
+#   dns_stop NAME            stop it by PID (bounded wait)
+#   udp_load                 write $T/udp_load.py (see its header) for the test to run
+
+dns_start() {
+    command -v dnsmasq >/dev/null || { echo "dnsmasq not installed"; exit 77; }
+    _name=$1; shift
+    : "${DNS_PORT:=$(free_port)}"
+    bg_start "$_name" dnsmasq -k --no-resolv --no-hosts -p "$DNS_PORT" --listen-address=127.0.0.1 \
+        --bind-interfaces --local=/example.test/ --log-queries --log-facility="$T/$_name.qlog" "$@"
+    wait_port udp "$DNS_PORT" 10 || fail "dnsmasq $_name did not start: $(cat "$T/$_name.log")"
+}
+
+dns_stop() {
+    eval "_pid=\$PID_$1"
+    /bin/kill -TERM -- "-$_pid" 2>/dev/null
+    i=0; while kill -0 "$_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    kill -0 "$_pid" 2>/dev/null && fail "dnsmasq $1 (pid $_pid) still running"
+    wait "$_pid" 2>/dev/null
+    i=0; while port_in_use "$DNS_PORT" && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+}
+
+# udp_load.py SER_PORT N URI SINK_PORT...: sends N OPTIONS for URI to ser over
+# UDP (paced: at most 64 unanswered), counts what arrives at each sink port and
+# the replies ser sends back by code, and prints
+#   counts C1 C2 ... replies CODE=N ... maxrtt_ms M
+# (maxrtt: the slowest reply). Stops when every request is accounted for, or after 30 s.
+udp_load() {
+    cat >"$T/udp_load.py" <<'PY'
+import select, socket, sys, time
+ser, n, uri = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+sinks = []
+for p in sys.argv[4:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", int(p)))
+    sinks.append(s)
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.bind(("127.0.0.1", 0))
+lp = c.getsockname()[1]
+tag = "%d-%d" % (lp, int(time.time() * 1000) % 100000)
+def msg(i):
+    return ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-%s-%d\r\n"
+            "From: <sip:load@127.0.0.1>;tag=%d\r\nTo: <%s>\r\nCall-ID: %s-%d@load\r\nCSeq: 1 OPTIONS\r\n"
+            "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n" % (uri, lp, tag, i, i, uri, tag, i)).encode()
+counts = [0] * len(sinks)
+replies = {}
+sent_at = {}
+maxrtt = 0.0
+sent = 0
+end = time.time() + 30
+def done():
+    return sum(counts) + sum(replies.values())
+while time.time() < end and done() < n:
+    if sent < n and sent - done() < 64:
+        sent_at[sent] = time.time()
+        c.sendto(msg(sent), ("127.0.0.1", ser))
+        sent += 1
+    r, _, _ = select.select(sinks + [c], [], [], 0 if sent < n and sent - done() < 64 else 0.2)
+    for s in r:
+        d = s.recv(65535)
+        if s is c:
+            code = d.split(b" ", 2)[1].decode()
+            replies[code] = replies.get(code, 0) + 1
+            cid = d.split(b"Call-ID: ", 1)[1].split(b"@", 1)[0].decode()
+            i = int(cid.rsplit("-", 1)[1])
+            maxrtt = max(maxrtt, time.time() - sent_at.get(i, time.time()))
+        else:
+            counts[sinks.index(s)] += 1
+print("counts", " ".join(map(str, counts)), "replies",
+      " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-", "maxrtt_ms", int(maxrtt * 1000))
+PY
+}
