@@ -30,7 +30,8 @@ dns_stop() {
 # UDP (paced: at most 64 unanswered), counts what arrives at each sink port and
 # the replies ser sends back by code, and prints
 #   counts C1 C2 ... replies CODE=N ... maxrtt_ms M
-# (maxrtt: the slowest reply). Stops when every request is accounted for, or after 30 s.
+# ("-" for no sinks or no replies; maxrtt: the slowest reply). replies_of and
+# rtt_of pick those out of that line. Stops when every request is accounted for, or after 30 s.
 udp_load() {
     cat >"$T/udp_load.py" <<'PY'
 import select, socket, sys, time
@@ -72,7 +73,10 @@ while time.time() < end and done() < n:
             maxrtt = max(maxrtt, time.time() - sent_at.get(i, time.time()))
         else:
             counts[sinks.index(s)] += 1
-print("counts", " ".join(map(str, counts)), "replies",
+print("counts", " ".join(map(str, counts)) or "-", "replies",
       " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-", "maxrtt_ms", int(maxrtt * 1000))
 PY
 }
+
+replies_of() { printf '%s\n' "$1" | sed 's/.* replies \(.*\) maxrtt_ms .*/\1/'; }
+rtt_of() { printf '%s\n' "${1##* }"; }
