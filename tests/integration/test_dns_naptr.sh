@@ -1,0 +1,94 @@
+#!/bin/sh
+# RFC 3263 §4.1 with NAPTR records (dnsmasq on 127.0.0.1): example.test has
+# NAPTR SIP+D2T (order 10) and SIP+D2U (order 20), each to its SRV name, and
+# the SRV records point at a TCP sink and a UDP sink. Asserts:
+# - sip:...@example.test over UDP follows the NAPTR order: 10/10 arrive over TCP;
+# - the same over a TCP connection (the TCP worker's own resolver on its
+#   connection loop): 10/10 over TCP;
+# - ;transport=udp skips NAPTR: _sip._udp's SRV, 10/10 at the UDP sink;
+# - an explicit port skips NAPTR and SRV (RFC 3263 §4.2): no NAPTR or SRV
+#   query for that host, 10/10 at the UDP sink;
+# - a name with no records at all gets 478.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dns_lib.sh"
+command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
+
+SER_PORT=$(free_port)
+TS=$(free_port); US=$(free_port)
+dns_start z --local-ttl=60 \
+    --naptr-record=example.test,20,10,s,SIP+D2U,,_sip._udp.example.test \
+    --naptr-record=example.test,10,10,s,SIP+D2T,,_sip._tcp.example.test \
+    --srv-host=_sip._tcp.example.test,host1.example.test,"$TS",10,10 \
+    --srv-host=_sip._udp.example.test,host1.example.test,"$US",10,10 \
+    --host-record=host1.example.test,127.0.0.1
+cat >"$T/ser.cfg" <<CFG
+debug=1
+children=1
+tcp_children=1
+ctl_socket="unix:$T/ser.ctl"
+listen=udp:127.0.0.1:$SER_PORT
+listen=tcp:127.0.0.1:$SER_PORT
+dns_servers="127.0.0.1:$DNS_PORT"
+route { forward(); }
+CFG
+start_ser "$T/ser.cfg"
+
+# naptr.py udp|tcp URI N: sends N OPTIONS to ser over udp or one tcp connection
+# and counts, for 10 s at most, what arrives at the TCP sink $TS and the UDP
+# sink $US, and the replies: "tcp N udp N replies CODE=N...".
+cat >"$T/naptr.py" <<PY
+import select, socket, sys, time
+mode, uri, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ts = socket.socket(); ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ts.bind(("127.0.0.1", $TS)); ts.listen(16)
+us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); us.bind(("127.0.0.1", $US))
+if mode == "udp":
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0))
+else:
+    c = socket.create_connection(("127.0.0.1", $SER_PORT))
+lp = c.getsockname()[1]
+for i in range(n):
+    m = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;rport;branch=z9hG4bK-n%d-%d\r\n"
+         "From: <sip:t@127.0.0.1>;tag=%d\r\nTo: <%s>\r\nCall-ID: n%d-%d@t\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n" % (uri, mode.upper(), lp, lp, i, i, uri, lp, i)).encode()
+    if mode == "udp":
+        c.sendto(m, ("127.0.0.1", $SER_PORT))
+    else:
+        c.sendall(m)
+got = {"tcp": 0, "udp": 0}; replies = {}; conns = []; bufs = {}
+end = time.time() + 10
+while time.time() < end and got["tcp"] + got["udp"] + sum(replies.values()) < n:
+    r, _, _ = select.select([ts, us, c] + conns, [], [], 0.2)
+    for s in r:
+        if s is ts:
+            conns.append(ts.accept()[0]); continue
+        d = s.recv(65535)
+        if s is us:
+            got["udp"] += 1
+        elif s is c:
+            for line in d.split(b"\r\n"):
+                if line.startswith(b"SIP/2.0 "):
+                    k = line.split(b" ")[1].decode(); replies[k] = replies.get(k, 0) + 1
+        else:
+            if not d:
+                conns.remove(s); continue
+            got["tcp"] += d.count(b"OPTIONS sip:")
+print("tcp", got["tcp"], "udp", got["udp"], "replies", " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-")
+PY
+check() { # MODE URI EXPECT
+    out=$(cd "$T" && timeout 30 python3 naptr.py "$1" "$2" 10)
+    [ "$out" = "$3" ] || fail "$1 $2: expected \"$3\", got \"$out\""
+    ok "$1 $2: $out"
+}
+check udp sip:a@example.test "tcp 10 udp 0 replies -"
+check tcp sip:b@example.test "tcp 10 udp 0 replies -"
+n=$(grep -c 'query\[NAPTR\] example.test' "$T/z.qlog")
+[ "$n" -eq 2 ] || fail "$n NAPTR queries for example.test; expected 2 (the receiver's and the tcp worker's)"
+ok "the udp receiver and the tcp worker asked once each (per-process caches)"
+check udp "sip:c@example.test;transport=udp" "tcp 0 udp 10 replies -"
+check udp "sip:d@host1.example.test:$US" "tcp 0 udp 10 replies -"
+! grep -q 'query\[\(NAPTR\|SRV\)\] [_a-z.]*host1.example.test' "$T/z.qlog" || fail "NAPTR or SRV asked for host1 although its port was given"
+ok "an explicit port asked neither NAPTR nor SRV"
+check udp sip:e@nothing.example.test "tcp 0 udp 0 replies 478=10"
+kill -0 "$SER_PID" || fail "ser died"
+stop_ser
