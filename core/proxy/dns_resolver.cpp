@@ -88,6 +88,24 @@ TtlFacts ttl_facts(const unsigned char* abuf, int alen)
     return f;
 }
 
+// An address of family from its network-order bytes, port 0.
+SockAddr from_bytes(int family, const void* bytes)
+{
+    SockAddr a;
+    if (family == AF_INET) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(a.sa());
+        sin->sin_family = AF_INET;
+        std::memcpy(&sin->sin_addr, bytes, sizeof sin->sin_addr);
+        a.len = sizeof(sockaddr_in);
+    } else {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(a.sa());
+        sin6->sin6_family = AF_INET6;
+        std::memcpy(&sin6->sin6_addr, bytes, sizeof sin6->sin6_addr);
+        a.len = sizeof(sockaddr_in6);
+    }
+    return a;
+}
+
 void parse_records(Type t, const unsigned char* abuf, int alen, Result& r)
 {
     int rc = ARES_ENODATA;
@@ -95,26 +113,14 @@ void parse_records(Type t, const unsigned char* abuf, int alen, Result& r)
         ares_addrttl v[kMaxAddrs];
         int n = kMaxAddrs;
         rc = ares_parse_a_reply(abuf, alen, nullptr, v, &n);
-        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-            SockAddr a;
-            auto* sin = reinterpret_cast<sockaddr_in*>(a.sa());
-            sin->sin_family = AF_INET;
-            sin->sin_addr = v[i].ipaddr;
-            a.len = sizeof(sockaddr_in);
-            r.answer.addrs.push_back(a);
-        }
+        for (int i = 0; rc == ARES_SUCCESS && i < n; i++)
+            r.answer.addrs.push_back(from_bytes(AF_INET, &v[i].ipaddr));
     } else if (t == Type::Aaaa) {
         ares_addr6ttl v[kMaxAddrs];
         int n = kMaxAddrs;
         rc = ares_parse_aaaa_reply(abuf, alen, nullptr, v, &n);
-        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-            SockAddr a;
-            auto* sin6 = reinterpret_cast<sockaddr_in6*>(a.sa());
-            sin6->sin6_family = AF_INET6;
-            std::memcpy(&sin6->sin6_addr, &v[i].ip6addr, sizeof sin6->sin6_addr);
-            a.len = sizeof(sockaddr_in6);
-            r.answer.addrs.push_back(a);
-        }
+        for (int i = 0; rc == ARES_SUCCESS && i < n; i++)
+            r.answer.addrs.push_back(from_bytes(AF_INET6, &v[i].ip6addr));
     } else if (t == Type::Srv) {
         ares_srv_reply* s = nullptr;
         rc = ares_parse_srv_reply(abuf, alen, &s);
