@@ -10,7 +10,7 @@ namespace ser {
 void ConnLoopDns::attach(dns::Resolver& r)
 {
     res_ = &r;
-    loop_.set_tick([this] { res_->on_timer(); });
+    loop_.add_tick([this] { res_->on_timer(); });
 }
 
 void ConnLoopDns::dns_watch(int fd, bool readable, bool writable)

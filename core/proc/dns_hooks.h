@@ -19,7 +19,7 @@ namespace ser {
 class ConnLoopDns final : public dns::LoopHooks {
 public:
     explicit ConnLoopDns(ConnLoop& loop) : loop_(loop) {}
-    // Runs r's sockets and timer from the loop (takes the loop's tick).
+    // Runs r's sockets and timer from the loop (one of the loop's ticks).
     void attach(dns::Resolver& r);
     void dns_watch(int fd, bool readable, bool writable) override;
     void dns_wake_at(int64_t at_ms) override { loop_.wake_at(at_ms); }

@@ -247,6 +247,8 @@ int Proxy::send_to(MsgContext& ctx, const FwdSpec& f, Dest& d)
     }
     SendTarget t{d.proto, d.addr, 0, d.host};
     t.from = out;   // the listener our Via names
+    if (d.proto != Proto::Udp)
+        t.alternates = d.alternates;
     if (!send(t, msg)) {
         fail(ctx, 503, "Service Unavailable");
         return -1;

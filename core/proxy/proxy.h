@@ -67,6 +67,7 @@ private:
         bool port_given = false;       // by the script or the URI: no SRV
         bool proto_given = false;      // transport= or forward_tcp() & co: no NAPTR
         bool secure = false;           // a sips: URI
+        std::vector<SockAddr> alternates;   // streams: the next targets of the same transport
     };
     // A request waiting for DNS: its bytes, where it came from, the forward asked
     // for, and the state the script left it in (restored on a new parse).
@@ -105,7 +106,8 @@ private:
     bool by_rfc3263(const Dest& d) const;
     int forward_by_name(MsgContext& ctx, const FwdSpec& f, Dest& d);
     void dns_step(uint64_t id);
-    void dns_resume(PendingFwd& p, const dns::Target* t);
+    void dns_resume(PendingFwd& p, const std::vector<dns::Target>& targets);
+    static void take_targets(const std::vector<dns::Target>& out, Dest& d);
     void handle_request(MsgContext& ctx);
     void handle_response(MsgContext& ctx);
     void on_bad_message(std::string_view buf, const RecvInfo& ri, const std::string& error);

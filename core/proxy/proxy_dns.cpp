@@ -48,8 +48,7 @@ int Proxy::forward_by_name(MsgContext& ctx, const FwdSpec& f, Dest& d)
     auto known = [this](const std::string& name, dns::Type t) { return dns_->cached(name, t); };
     dns::PlanResult r = dns::plan(l, known, rng_, out, need);
     if (r == dns::PlanResult::Done) {
-        d.addr = out[0].addr;
-        d.proto = out[0].proto;
+        take_targets(out, d);
         return send_to(ctx, f, d);
     }
     if (r == dns::PlanResult::Failed) {
@@ -138,12 +137,26 @@ void Proxy::dns_step(uint64_t id)
     }
     std::unique_ptr<PendingFwd> mine = std::move(it->second);
     pending_.erase(it);
-    dns_resume(*mine, r == dns::PlanResult::Done ? &out[0] : nullptr);
+    if (r != dns::PlanResult::Done)
+        out.clear();
+    dns_resume(*mine, out);
 }
 
-// Forwards a waiting request to t (nullptr: its name did not resolve) on a
+// The first target is where d goes; the next ones of its transport (the
+// later SRV targets) are where a stream goes when its connect fails.
+void Proxy::take_targets(const std::vector<dns::Target>& out, Dest& d)
+{
+    d.addr = out[0].addr;
+    d.proto = out[0].proto;
+    d.alternates.clear();
+    for (size_t i = 1; i < out.size() && d.alternates.size() < kMaxAlternates; i++)
+        if (out[i].proto == d.proto && !(out[i].addr == d.addr))
+            d.alternates.push_back(out[i].addr);
+}
+
+// Forwards a waiting request to its targets (none: its name did not resolve) on a
 // new parse of its bytes with the script's state put back.
-void Proxy::dns_resume(PendingFwd& p, const dns::Target* t)
+void Proxy::dns_resume(PendingFwd& p, const std::vector<dns::Target>& targets)
 {
     MsgContext ctx(p.buf, p.ri, nullptr);
     if (!ctx.parse(p.max_size).ok)
@@ -164,9 +177,8 @@ void Proxy::dns_resume(PendingFwd& p, const dns::Target* t)
     ctx.forwards = p.forwards;
     send_failed_ = false;
     int rc = -1;
-    if (t) {
-        p.d.addr = t->addr;
-        p.d.proto = t->proto;
+    if (!targets.empty()) {
+        take_targets(targets, p.d);
         rc = send_to(ctx, p.f, p.d);
     } else {
         LOG_ERR("cannot resolve \"%s\"", p.d.host.c_str());

@@ -7,6 +7,7 @@
 #                            ARGS are its record options (--srv-host=..., --host-record=...)
 #   dns_stop NAME            stop it by PID (bounded wait)
 #   udp_load                 write $T/udp_load.py (see its header) for the test to run
+#   sinks_py                 write $T/sinks.py (see its header)
 
 dns_start() {
     command -v dnsmasq >/dev/null || { echo "dnsmasq not installed"; exit 77; }
@@ -80,3 +81,50 @@ PY
 
 replies_of() { printf '%s\n' "$1" | sed 's/.* replies \(.*\) maxrtt_ms .*/\1/'; }
 rtt_of() { printf '%s\n' "${1##* }"; }
+
+# sinks.py udp|tcp URI N SER_PORT TCP_SINK UDP_SINK: sends N OPTIONS to ser
+# over udp or one tcp connection and counts, for 10 s at most, what arrives at
+# a TCP sink and a UDP sink on those ports, and the replies:
+# "tcp N udp N replies CODE=N..." ("-" for no replies).
+sinks_py() {
+    cat >"$T/sinks.py" <<'PY'
+import select, socket, sys, time
+mode, uri, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ser_port, tcp_sink, udp_sink = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+ts = socket.socket(); ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ts.bind(("127.0.0.1", tcp_sink)); ts.listen(16)
+us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); us.bind(("127.0.0.1", udp_sink))
+if mode == "udp":
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0))
+else:
+    c = socket.create_connection(("127.0.0.1", ser_port))
+lp = c.getsockname()[1]
+for i in range(n):
+    m = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;rport;branch=z9hG4bK-n%d-%d\r\n"
+         "From: <sip:t@127.0.0.1>;tag=%d\r\nTo: <%s>\r\nCall-ID: n%d-%d@t\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n" % (uri, mode.upper(), lp, lp, i, i, uri, lp, i)).encode()
+    if mode == "udp":
+        c.sendto(m, ("127.0.0.1", ser_port))
+    else:
+        c.sendall(m)
+got = {"tcp": 0, "udp": 0}; replies = {}; conns = []; bufs = {}
+end = time.time() + 10
+while time.time() < end and got["tcp"] + got["udp"] + sum(replies.values()) < n:
+    r, _, _ = select.select([ts, us, c] + conns, [], [], 0.2)
+    for s in r:
+        if s is ts:
+            conns.append(ts.accept()[0]); continue
+        d = s.recv(65535)
+        if s is us:
+            got["udp"] += 1
+        elif s is c:
+            for line in d.split(b"\r\n"):
+                if line.startswith(b"SIP/2.0 "):
+                    k = line.split(b" ")[1].decode(); replies[k] = replies.get(k, 0) + 1
+        else:
+            if not d:
+                conns.remove(s); continue
+            got["tcp"] += d.count(b"OPTIONS sip:")
+print("tcp", got["tcp"], "udp", got["udp"], "replies", " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-")
+PY
+}

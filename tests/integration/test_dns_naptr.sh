@@ -32,51 +32,10 @@ dns_servers="127.0.0.1:$DNS_PORT"
 route { forward(); }
 CFG
 start_ser "$T/ser.cfg"
+sinks_py
 
-# naptr.py udp|tcp URI N: sends N OPTIONS to ser over udp or one tcp connection
-# and counts, for 10 s at most, what arrives at the TCP sink $TS and the UDP
-# sink $US, and the replies: "tcp N udp N replies CODE=N...".
-cat >"$T/naptr.py" <<PY
-import select, socket, sys, time
-mode, uri, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ts = socket.socket(); ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ts.bind(("127.0.0.1", $TS)); ts.listen(16)
-us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); us.bind(("127.0.0.1", $US))
-if mode == "udp":
-    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0))
-else:
-    c = socket.create_connection(("127.0.0.1", $SER_PORT))
-lp = c.getsockname()[1]
-for i in range(n):
-    m = ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;rport;branch=z9hG4bK-n%d-%d\r\n"
-         "From: <sip:t@127.0.0.1>;tag=%d\r\nTo: <%s>\r\nCall-ID: n%d-%d@t\r\nCSeq: 1 OPTIONS\r\n"
-         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n" % (uri, mode.upper(), lp, lp, i, i, uri, lp, i)).encode()
-    if mode == "udp":
-        c.sendto(m, ("127.0.0.1", $SER_PORT))
-    else:
-        c.sendall(m)
-got = {"tcp": 0, "udp": 0}; replies = {}; conns = []; bufs = {}
-end = time.time() + 10
-while time.time() < end and got["tcp"] + got["udp"] + sum(replies.values()) < n:
-    r, _, _ = select.select([ts, us, c] + conns, [], [], 0.2)
-    for s in r:
-        if s is ts:
-            conns.append(ts.accept()[0]); continue
-        d = s.recv(65535)
-        if s is us:
-            got["udp"] += 1
-        elif s is c:
-            for line in d.split(b"\r\n"):
-                if line.startswith(b"SIP/2.0 "):
-                    k = line.split(b" ")[1].decode(); replies[k] = replies.get(k, 0) + 1
-        else:
-            if not d:
-                conns.remove(s); continue
-            got["tcp"] += d.count(b"OPTIONS sip:")
-print("tcp", got["tcp"], "udp", got["udp"], "replies", " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-")
-PY
 check() { # MODE URI EXPECT
-    out=$(cd "$T" && timeout 30 python3 naptr.py "$1" "$2" 10)
+    out=$(cd "$T" && timeout 30 python3 sinks.py "$1" "$2" 10 "$SER_PORT" "$TS" "$US")
     [ "$out" = "$3" ] || fail "$1 $2: expected \"$3\", got \"$out\""
     ok "$1 $2: $out"
 }
