@@ -8,6 +8,8 @@
 #   dns_stop NAME            stop it by PID (bounded wait)
 #   udp_load                 write $T/udp_load.py (see its header) for the test to run
 #   sinks_py                 write $T/sinks.py (see its header)
+#   dns_ser_start DEBUG      start ser on udp and tcp 127.0.0.1:$SER_PORT, one receiver and
+#                            one tcp worker, asking $DNS_PORT, route { forward(); }; and sinks_py
 
 dns_start() {
     command -v dnsmasq >/dev/null || { echo "dnsmasq not installed"; exit 77; }
@@ -127,4 +129,19 @@ while time.time() < end and got["tcp"] + got["udp"] + sum(replies.values()) < n:
             got["tcp"] += d.count(b"OPTIONS sip:")
 print("tcp", got["tcp"], "udp", got["udp"], "replies", " ".join("%s=%d" % kv for kv in sorted(replies.items())) or "-")
 PY
+}
+
+dns_ser_start() {
+    cat >"$T/ser.cfg" <<CFG
+debug=$1
+children=1
+tcp_children=1
+ctl_socket="unix:$T/ser.ctl"
+listen=udp:127.0.0.1:$SER_PORT
+listen=tcp:127.0.0.1:$SER_PORT
+dns_servers="127.0.0.1:$DNS_PORT"
+route { forward(); }
+CFG
+    start_ser "$T/ser.cfg"
+    sinks_py
 }

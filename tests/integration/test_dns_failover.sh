@@ -17,18 +17,7 @@ dns_start z --local-ttl=60 \
     --srv-host=_sip._tcp.fo.example.test,host1.example.test,"$DEAD",10,10 \
     --srv-host=_sip._tcp.fo.example.test,host1.example.test,"$LIVE",20,10 \
     --host-record=host1.example.test,127.0.0.1
-cat >"$T/ser.cfg" <<CFG
-debug=2
-children=1
-tcp_children=1
-ctl_socket="unix:$T/ser.ctl"
-listen=udp:127.0.0.1:$SER_PORT
-listen=tcp:127.0.0.1:$SER_PORT
-dns_servers="127.0.0.1:$DNS_PORT"
-route { forward(); }
-CFG
-start_ser "$T/ser.cfg"
-sinks_py
+dns_ser_start 2
 for mode in udp tcp; do
     out=$(cd "$T" && timeout 30 python3 sinks.py "$mode" "sip:$mode@fo.example.test;transport=tcp" 10 \
         "$SER_PORT" "$LIVE" "$US")

@@ -21,18 +21,7 @@ dns_start z --local-ttl=60 \
     --srv-host=_sip._tcp.example.test,host1.example.test,"$TS",10,10 \
     --srv-host=_sip._udp.example.test,host1.example.test,"$US",10,10 \
     --host-record=host1.example.test,127.0.0.1
-cat >"$T/ser.cfg" <<CFG
-debug=1
-children=1
-tcp_children=1
-ctl_socket="unix:$T/ser.ctl"
-listen=udp:127.0.0.1:$SER_PORT
-listen=tcp:127.0.0.1:$SER_PORT
-dns_servers="127.0.0.1:$DNS_PORT"
-route { forward(); }
-CFG
-start_ser "$T/ser.cfg"
-sinks_py
+dns_ser_start 1
 
 check() { # MODE URI EXPECT
     out=$(cd "$T" && timeout 30 python3 sinks.py "$1" "$2" 10 "$SER_PORT" "$TS" "$US")
