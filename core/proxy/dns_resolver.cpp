@@ -199,8 +199,11 @@ Resolver::Resolver(const ResolverOptions& o, LoopHooks& hooks) : hooks_(hooks), 
     }
     if (!o.servers.empty()) {
         std::string csv;
-        for (const std::string& s : o.servers)
-            csv += (csv.empty() ? "" : ",") + s;
+        for (const std::string& s : o.servers) {
+            // A bare IPv6 address is bracketed: c-ares reads a port after the last ':' otherwise.
+            bool bare_v6 = s.front() != '[' && std::count(s.begin(), s.end(), ':') > 1;
+            csv += (csv.empty() ? "" : ",") + (bare_v6 ? "[" + s + "]" : s);
+        }
         rc = ares_set_servers_ports_csv(ch, csv.c_str());
         if (rc != ARES_SUCCESS) {
             error_ = "dns_servers \"" + csv + "\": " + ares_strerror(rc);
