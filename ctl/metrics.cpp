@@ -104,6 +104,9 @@ std::string metrics_text(Runtime& rt)
         {Stat::TlsHandshakesOk, "ser_tls_handshakes_total", "TLS handshakes completed."},
         {Stat::TlsReloads, "ser_tls_reloads_total", "TLS material reloads that took effect, per process."},
         {Stat::TlsReloadFailures, "ser_tls_reload_failures_total", "TLS reloads refused; the old material stayed."},
+        {Stat::DnsQueued, "ser_dns_queued_total", "Requests that waited for DNS answers before their forward."},
+        {Stat::DnsQueueFull, "ser_dns_queue_full_total", "Requests answered 503: dns_max_pending were waiting."},
+        {Stat::DnsFailures, "ser_dns_failures_total", "Forwards to a host name that did not resolve (478)."},
     };
     for (const Single& x : singles) {
         o.family(x.name, "counter", x.help);

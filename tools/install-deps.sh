@@ -6,8 +6,8 @@
 #   tools/install-deps.sh --build  only what `make` needs
 set -eu
 
-BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config nlohmann-json3-dev"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd haproxy"
+BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config nlohmann-json3-dev libc-ares-dev"
+TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd haproxy dnsmasq"
 
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
@@ -30,11 +30,11 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
-# Kamailio, ser2net, haproxy and prometheus (for promtool) are only test and bench peers: keep their packages from
+# Kamailio, ser2net, haproxy, dnsmasq and prometheus (for promtool) are only test and bench peers: keep their packages from
 # starting a service that would hold a port (policy-rc.d tells invoke-rc.d not
 # to start anything).
 policy=""
-case "$missing" in *kamailio*|*ser2net*|*haproxy*|*prometheus*)
+case "$missing" in *kamailio*|*ser2net*|*haproxy*|*prometheus*|*dnsmasq*)
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
         $SUDO chmod 755 /usr/sbin/policy-rc.d

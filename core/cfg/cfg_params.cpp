@@ -1,6 +1,7 @@
 // The table of every parameter ser.cfg knows: name, where it may appear, and
 // how its value is converted and checked (in the manner of nginx's ngx_command_t).
 #include "cfg/cfg_check.h"
+#include "net.h"
 
 #include <sys/socket.h>
 
@@ -522,6 +523,47 @@ void p_facility(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
     }
 }
 
+// dns_servers="127.0.0.1:5353, [::1]" — numeric addresses, each with an
+// optional port, separated by commas or blanks; checked here, not at start.
+void p_dns_servers(const Assign& a, ParamTargets& t, const CheckOptions&, Diags& d)
+{
+    auto v = as_str(a, d);
+    if (!v)
+        return;
+    std::vector<std::string> out;
+    std::string cur;
+    auto take = [&]() -> bool {
+        if (cur.empty())
+            return true;
+        HostPort hp = split_hostport(cur);
+        std::string host(hp.host);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2);
+        if (!SockAddr::from_numeric(host, 0) || (!hp.port.empty() && !parse_port(hp.port))) {
+            d.error(a.value.loc, a.name + ": \"" + cur + "\" is not an IP address with an optional port");
+            return false;
+        }
+        out.push_back(cur);
+        cur.clear();
+        return true;
+    };
+    for (char c : *v) {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!take())
+                return;
+        } else {
+            cur += c;
+        }
+    }
+    if (!take())
+        return;
+    if (out.empty()) {
+        d.error(a.value.loc, a.name + ": no server given (leave it out to use /etc/resolv.conf)");
+        return;
+    }
+    t.cfg->dns_servers = std::move(out);
+}
+
 const Param kParams[] = {
     // SER 0.9 core
     {"debug", G, p_int<&Config::debug, -3, 9>},
@@ -545,6 +587,11 @@ const Param kParams[] = {
     {"tcp_max_conns_per_ip", G, p_int<&Config::tcp_max_conns_per_ip, 0, 1000000>},
     {"proxy_protocol_from", G, p_proxy_from},
     {"udp_max_msg_size", G, p_int<&Config::udp_max_msg_size, 1024, 65535>},
+    {"dns_servers", G, p_dns_servers},
+    {"dns_timeout", G, p_int<&Config::dns_timeout, 10, 60000>},
+    {"dns_retries", G, p_int<&Config::dns_retries, 0, 10>},
+    {"dns_cache_size", G, p_int<&Config::dns_cache_size, 0, 1000000>},
+    {"dns_max_pending", G, p_int<&Config::dns_max_pending, 1, 1000000>},
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
     {"ctl_socket", G, p_ctl_socket},
     {"ctl_mode", G, p_ctl_mode},

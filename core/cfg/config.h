@@ -169,6 +169,12 @@ struct Config {
     int tcp_max_conns_per_ip = 0;       // accepted stream connections per client address, all workers (0 = any)
     std::vector<Cidr> proxy_protocol_from;  // load balancers that may send a PROXY header
     int udp_max_msg_size = 65535;
+    // The resolver of forward() (RFC 3263, c-ares, per process).
+    std::vector<std::string> dns_servers;   // "ip", "ip:port", "[ipv6]:port"; empty: resolv.conf
+    int dns_timeout = 2000;             // ms per try
+    int dns_retries = 1;                // tries after the first, per server
+    int dns_cache_size = 1024;          // answers kept per process (0: none)
+    int dns_max_pending = 1024;         // requests waiting for an answer per process
     int shm_mem_size = 32;              // MB
     std::string ctl_socket = "/run/ser/ser.ctl";   // as written (see ctl)
     CtlCfg ctl;

@@ -4,6 +4,7 @@
 // socket buffer: when it is full the message is dropped and counted, never queued
 // without limit.
 
+#include "io/msg_io.h"
 #include "net.h"
 #include "proto.h"
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ser {
 
@@ -26,6 +28,7 @@ struct ChanMsg {
     SockAddr dst;
     std::string_view host;   // decode: points into the datagram
     std::string_view data;   // decode: points into the datagram
+    std::vector<SockAddr> alternates;   // SendTarget::alternates (at most kMaxAlternates)
 };
 
 struct Config;

@@ -171,9 +171,9 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
         reap();
         if (now_ms() - last_timer_ms_ >= kTimerPeriodMs)
             timers();
-        else if (wake_ms_ && now_ms() >= wake_ms_ && tick_) {
+        else if (wake_ms_ && now_ms() >= wake_ms_ && (tick_ || !more_ticks_.empty())) {
             wake_ms_ = 0;
-            tick_();
+            run_ticks();
         }
     }
     return 0;
@@ -650,8 +650,7 @@ void ConnLoop::timers()
         resume_accept();
     if (wake_ms_ && now >= wake_ms_)
         wake_ms_ = 0;
-    if (tick_)
-        tick_();
+    run_ticks();
     int64_t idle = lim_.idle_timeout_s * 1000LL;
     // A peer that trickles bytes is active but never done: these bound a
     // frame's time and a new connection's time to its first frame.

@@ -105,6 +105,8 @@ public:
     void watch_writable(int fd, bool on);
     // Calls f from the loop's timer, about every 200 ms, and at each wake_at.
     void set_tick(std::function<void()> f) { tick_ = std::move(f); }
+    // Another function for the timer, after the tick (the resolver's, a retry's).
+    void add_tick(std::function<void()> f) { more_ticks_.push_back(std::move(f)); }
     // Runs the tick at `at_ms` (now_ms() clock) too, when that comes before the
     // next 200 ms timer: a retry due in 1000 ms is not 1200 ms late.
     void wake_at(int64_t at_ms) { if (wake_ms_ == 0 || at_ms < wake_ms_) wake_ms_ = at_ms; }
@@ -183,6 +185,14 @@ private:
     std::vector<std::pair<uint32_t, CloseReason>> dead_;   // closed at the end of the turn
     int64_t last_timer_ms_ = 0;
     std::function<void()> tick_;
+    std::vector<std::function<void()>> more_ticks_;
+    void run_ticks()
+    {
+        if (tick_)
+            tick_();
+        for (auto& f : more_ticks_)
+            f();
+    }
     int64_t wake_ms_ = 0;
     std::vector<size_t> paused_;      // listeners not polled after EMFILE & co
     int64_t accept_resume_ms_ = 0;

@@ -46,6 +46,9 @@ struct RecvInfo {
     const ListenAddr* listener = nullptr;  // the listener it arrived on
 };
 
+// Next addresses a stream send may fall back to (SendTarget::alternates).
+inline constexpr size_t kMaxAlternates = 4;
+
 // Where a message should go.
 struct SendTarget {
     Proto proto = Proto::Udp;
@@ -53,6 +56,9 @@ struct SendTarget {
     uint32_t conn_id = 0;   // non-zero: use this stream connection if it is still open
     std::string host;       // the name the destination was given by (TLS SNI and name checks)
     const ListenAddr* from = nullptr;  // udp: leave from this listener (nullptr: the first of the family)
+    // Streams: where to go instead, in order, when the connect to dst fails
+    // (the next SRV targets); at most kMaxAlternates.
+    std::vector<SockAddr> alternates{};
 };
 
 // What the proxy needs from the transports. Implementations must not block

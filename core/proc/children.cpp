@@ -64,9 +64,12 @@ int run_udp(ChildEnv& env)
     auto [u, k] = udp_slot(env.rt, env.index);
     StatsSlot stats = child_stats(env);
     WorkerSender sender(env.rt, nullptr, stats);
+    PollDns dns;   // outlives the proxy: its resolver's sockets close through it
     Proxy proxy(*env.rt.cfg, sender, stats);
-    return run_udp_receiver(env.rt, u, k, stats,
-                            [&](std::string_view msg, const RecvInfo& ri) { proxy.on_message(msg, ri); }, env.stop);
+    dns.attach(proxy.enable_dns(dns));
+    return run_udp_receiver(
+        env.rt, u, k, stats, [&](std::string_view msg, const RecvInfo& ri) { proxy.on_message(msg, ri); }, env.stop,
+        &dns);
 }
 
 // --- tcp worker ---
@@ -115,7 +118,9 @@ int run_tcp(ChildEnv& env)
     StatsSlot stats = child_stats(env);
     TcpWorker worker(env.rt, static_cast<int>(env.index), stats);
     WorkerSender sender(env.rt, &worker, stats);
+    ConnLoopDns dns(worker.loop());   // outlives the proxy: its resolver's sockets close through it
     Proxy proxy(*env.rt.cfg, sender, stats);
+    dns.attach(proxy.enable_dns(dns));
     worker.set_handler([&](std::string_view msg, const RecvInfo& ri, StreamConn& c) {
         proxy.on_message(msg, ri, c.xprt->describe(c));
     });

@@ -72,6 +72,7 @@ TcpWorker::TcpWorker(Runtime& rt, int index, StatsSlot stats)
                             rt_.accept_gates ? &rt_.accept_gates[sl.listen_idx] : nullptr);
     }
     loop_->watch(rt_.channels[index].fds[0], [this] { on_channel(); });
+    loop_->add_tick([this] { run_fail_overs(); });
 }
 
 TcpWorker::~TcpWorker()
@@ -159,6 +160,7 @@ bool TcpWorker::proxied(StreamConn& c)
 
 void TcpWorker::established(StreamConn& c)
 {
+    alternates_.erase(c.id);
     const TlsFacts* f = c.xprt->describe(c);
     rt_.conns->update(c.id, [&](TcpConnRecord& r) {
         r.state = ConnState::Established;
@@ -199,6 +201,7 @@ void TcpWorker::publish(StreamConn& c)
 
 void TcpWorker::closed(StreamConn& c, CloseReason why)
 {
+    fail_over(c, why);
     // The loop counted the close by reason; a stream that is not SIP is also a parse error.
     if (why == CloseReason::BadFrame)
         stats_.count(Stat::ParseErrors);
@@ -243,6 +246,16 @@ bool TcpWorker::send_local(const SendTarget& t, std::string_view data)
                 return false;
             }
             c = loop_->connect(t.dst, source_for(t), *x, *framer_, t.host);
+            if (!c && !t.alternates.empty()) {
+                // Could not even start: the next address at once.
+                SendTarget next = t;
+                next.dst = next.alternates.front();
+                next.alternates.erase(next.alternates.begin());
+                LOG_INFO("connect to %s not started: trying %s", t.dst.str().c_str(), next.dst.str().c_str());
+                return send_local(next, data);
+            }
+            if (c && !t.alternates.empty())
+                alternates_[c->id] = t;
         }
     }
     if (!c || !loop_->send(*c, data))
@@ -280,11 +293,43 @@ void TcpWorker::on_channel()
         t.dst = m->dst;
         t.conn_id = m->conn_id;
         t.host = std::string(m->host);
+        t.alternates = std::move(m->alternates);
         if (m->from >= 0 && static_cast<size_t>(m->from) < rt_.listen_addrs.size())
             t.from = &rt_.listen_addrs[static_cast<size_t>(m->from)];
         if (!send_local(t, m->data))
             stats_.count(SendError::Stream);
     }
+}
+
+void TcpWorker::fail_over(StreamConn& c, CloseReason why)
+{
+    auto it = alternates_.find(c.id);
+    if (it == alternates_.end())
+        return;
+    SendTarget next = std::move(it->second);
+    alternates_.erase(it);
+    // Only a connect that failed: once a byte may have left, resending could duplicate.
+    if ((why != CloseReason::ConnectFailed && why != CloseReason::ConnectTimeout) || c.wqueue.empty())
+        return;
+    std::string data;
+    for (size_t i = 0; i < c.wqueue.size(); i++)
+        data += i == 0 ? c.wqueue[i].substr(c.woff) : c.wqueue[i];
+    SockAddr failed = next.dst;
+    next.dst = next.alternates.front();
+    next.alternates.erase(next.alternates.begin());
+    LOG_NOTICE("connect to %s failed: %zu bytes go to the next target, %s", failed.str().c_str(), data.size(),
+               next.dst.str().c_str());
+    fail_overs_.emplace_back(std::move(next), std::move(data));
+    loop_->wake_at(now_ms());
+}
+
+void TcpWorker::run_fail_overs()
+{
+    std::vector<std::pair<SendTarget, std::string>> due = std::move(fail_overs_);
+    fail_overs_.clear();
+    for (auto& [t, data] : due)
+        if (!send_local(t, data))
+            stats_.count(SendError::Stream);
 }
 
 void TcpWorker::reload()

@@ -10,6 +10,8 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ser {
@@ -28,6 +30,8 @@ public:
     int run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup);
 
     int worker_index() const override { return index_; }
+    // The event loop, for what else the worker's process watches (DNS).
+    ConnLoop& loop() { return *loop_; }
     // Queues data on t.conn_id, or on this worker's connection to t.dst (the
     // connection table decides which one may be reused), or on a new
     // connection that leaves from t.from.
@@ -45,6 +49,10 @@ private:
     void closed(StreamConn& c, CloseReason why) override;
 
     void on_channel();
+    // A connection opened with alternates failed to connect: its queued
+    // bytes go to the next address (from the loop's tick, not inside close).
+    void fail_over(StreamConn& c, CloseReason why);
+    void run_fail_overs();
     void reload();
     const ListenAddr* source_for(const SendTarget& t) const;
     RecvInfo recv_info(const StreamConn& c) const;
@@ -56,6 +64,8 @@ private:
     std::unique_ptr<ConnLoop> loop_;   // destroyed first: it tells closed() about every connection
     StreamHandler handler_;
     std::vector<char> chan_buf_;   // one channel datagram; sized by chan_max_bytes()
+    std::unordered_map<uint32_t, SendTarget> alternates_;   // connecting, by conn id: where else to go
+    std::vector<std::pair<SendTarget, std::string>> fail_overs_;   // due at the next tick
 };
 
 // The loop limits of a TCP worker, from the configuration.

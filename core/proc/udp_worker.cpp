@@ -8,11 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace ser {
 
 int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, StatsSlot stats, const DgramHandler& h,
-                     const volatile sig_atomic_t& stop)
+                     const volatile sig_atomic_t& stop, PollDns* dns)
 {
     const UdpListener& u = rt.udp[udp_idx];
     const ListenAddr& la = rt.listen_addrs[u.listen_idx];
@@ -29,10 +30,15 @@ int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, StatsSlot stats, con
     // serves several datagrams. (A blocking recvfrom per datagram saves the
     // poll and the empty read but wakes once per datagram; measured with
     // bench/cpu_per_msg.sh udp 1000 20000: 10.8 us/msg against 9.4.)
-    pollfd pfd{fd, POLLIN, 0};
+    std::vector<pollfd> set;
     while (!stop) {
-        int pr = poll(&pfd, 1, 500);
-        if (pr <= 0)
+        set.assign(1, pollfd{fd, POLLIN, 0});
+        if (dns)
+            dns->add_to(set);
+        int pr = poll(set.data(), set.size(), dns ? dns->timeout_ms(500) : 500);
+        if (dns && pr >= 0)
+            dns->dispatch(set, 1);
+        if (pr <= 0 || !set[0].revents)
             continue;
         for (int i = 0; i < 256 && !stop; i++) {
             ri.src.len = sizeof ri.src.ss;

@@ -101,6 +101,7 @@ bool WorkerSender::hand_to(int worker, ChanKind kind, const SendTarget& t, uint3
     m.from = static_cast<int16_t>(rt_.listener_index(t.from));
     m.host = t.host;
     m.data = data;
+    m.alternates = t.alternates;
     if (!chan_send(rt_.channels[worker].fds[1], m)) {
         LOG_WARN("tcp worker %d is not keeping up (channel full): message to %s dropped", worker,
                  t.dst.str().c_str());

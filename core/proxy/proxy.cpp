@@ -184,9 +184,12 @@ bool Proxy::pick_dest(MsgContext& ctx, const FwdSpec& f, Dest& d)
         d.host = std::string(u.maddr.empty() ? u.host : u.maddr);
     else
         d.host = f.host;
+    d.proto_given = f.proto.has_value() || (by_uri && !u.transport.empty());
+    d.secure = by_uri && sip::iequals(u.scheme, "sips");
     d.port = f.port;
     if (d.port == 0 && (f.port_from_uri || !f.has_host))
         d.port = u.port;
+    d.port_given = d.port != 0;
     if (d.port == 0)
         d.port = proto_default_port(d.proto);
     return true;
@@ -222,8 +225,18 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
     if (!ctx.msg.is_request)
         return -1;
     Dest d;
-    if (!pick_dest(ctx, f, d) || !resolve_dest(ctx, d))
+    if (!pick_dest(ctx, f, d))
         return -1;
+    if (by_rfc3263(d))
+        return forward_by_name(ctx, f, d);
+    if (!resolve_dest(ctx, d))
+        return -1;
+    return send_to(ctx, f, d);
+}
+
+// The rest of forward() once d.addr is known (at once, or when DNS answered).
+int Proxy::send_to(MsgContext& ctx, const FwdSpec& f, Dest& d)
+{
     if (!f.raw && ctx.process_maxfwd(70) < 0) {
         LOG_INFO("Max-Forwards is 0: not forwarding to %s", d.addr.str().c_str());
         fail(ctx, 483, "Too Many Hops");
@@ -251,6 +264,8 @@ int Proxy::forward(MsgContext& ctx, const FwdSpec& f)
     }
     SendTarget t{d.proto, d.addr, 0, d.host};
     t.from = out;   // the listener our Via names
+    if (d.proto != Proto::Udp)
+        t.alternates = d.alternates;
     if (!send(t, msg)) {
         fail(ctx, 503, "Service Unavailable");
         return -1;

@@ -33,6 +33,9 @@ enum class Stat : uint8_t {
     TlsHandshakesOk,
     TlsReloads,         // TLS material (re)built and swapped in, once per process that loaded it
     TlsReloadFailures,  // a reload that kept the old material (bad or half-written file, expired, ...)
+    DnsQueued,          // requests that waited for DNS answers before their forward
+    DnsQueueFull,       // requests answered 503: dns_max_pending were already waiting
+    DnsFailures,        // forwards to a name that did not resolve (answered 478)
     Count
 };
 

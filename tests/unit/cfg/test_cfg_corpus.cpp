@@ -384,6 +384,16 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     m["tcp_max_conns_per_ip"] = std::to_string(c.tcp_max_conns_per_ip);
     m["proxy_protocol_from"] = join(c.proxy_protocol_from, [](const ser::Cidr& x) { return x.str(); });
     m["udp_max_msg_size"] = std::to_string(c.udp_max_msg_size);
+    {
+        std::string servers;
+        for (const std::string& d : c.dns_servers)
+            servers += (servers.empty() ? "" : " ") + d;
+        m["dns_servers"] = servers;
+    }
+    m["dns_timeout"] = std::to_string(c.dns_timeout);
+    m["dns_retries"] = std::to_string(c.dns_retries);
+    m["dns_cache_size"] = std::to_string(c.dns_cache_size);
+    m["dns_max_pending"] = std::to_string(c.dns_max_pending);
     m["shm_mem_size"] = std::to_string(c.shm_mem_size);
     m["ctl_socket"] = c.ctl_socket;
     m["user"] = c.user;

@@ -162,8 +162,8 @@ public:
 
     void largestMessageFits()
     {
-        // The largest message of a config with the longest host name is one
-        // byte under chan_max_bytes(); it travels whole.
+        // The largest message of a config with the longest host name and the
+        // most alternates is one byte under chan_max_bytes(); it travels whole.
         Config cfg;
         cfg.tcp_max_msg_size = 65535;
         cfg.udp_max_msg_size = 4096;
@@ -180,11 +180,18 @@ public:
         m.dst = addr("::1", 5060);
         m.host = host;
         m.data = data;
+        for (size_t i = 0; i < kMaxAlternates; i++)
+            m.alternates.push_back(addr("::1", static_cast<uint16_t>(5070 + i)));
         CPPUNIT_ASSERT(chan_send(p.w, m));
         std::string d;
         CPPUNIT_ASSERT(p.take(d));
         CPPUNIT_ASSERT(d.size() <= limit);
         CPPUNIT_ASSERT(d.size() >= limit - 1);
+        auto back = chan_decode(d);
+        CPPUNIT_ASSERT(back);
+        CPPUNIT_ASSERT_EQUAL(kMaxAlternates, back->alternates.size());
+        CPPUNIT_ASSERT_EQUAL(uint16_t{5073}, back->alternates.back().port());
+        CPPUNIT_ASSERT(back->data == data);
         auto got = chan_decode(d);
         CPPUNIT_ASSERT(got);
         CPPUNIT_ASSERT_EQUAL(host, std::string(got->host));
