@@ -173,11 +173,11 @@ void emit(Level l, const char* msg)
 
 }  // namespace
 
-void write(Level l, const char* fmt, ...)
+namespace {
+
+void vwrite(Level l, bool limited, const char* fmt, va_list ap)
 {
-    // Errors, warnings and notices: what a flood is made of. Info and debug
-    // lines are asked for (debug=3/4) one per event and are never held back.
-    if (l == Level::Err || l == Level::Warn || l == Level::Notice) {
+    if (limited) {
         flood::Held rep[8];
         int n_rep = 0;
         bool ok = flood::allow(fmt, now_ms(), rep, &n_rep, 8);
@@ -191,14 +191,32 @@ void write(Level l, const char* fmt, ...)
             return;
     }
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
     int len = std::vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     // Script log() texts end in "\n" as in SER; the line break is ours to add.
     for (len = std::min<int>(len, sizeof msg - 1); len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'); len--)
         msg[len - 1] = '\0';
     emit(l, msg);
+}
+
+}  // namespace
+
+void write(Level l, const char* fmt, ...)
+{
+    // Errors, warnings and notices: what a flood is made of. Info and debug
+    // lines are asked for (debug=3/4) one per event and are never held back,
+    // unless the call site says a peer can make them at will (write_limited).
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(l, l == Level::Err || l == Level::Warn || l == Level::Notice, fmt, ap);
+    va_end(ap);
+}
+
+void write_limited(Level l, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(l, true, fmt, ap);
+    va_end(ap);
 }
 
 }  // namespace ser::log

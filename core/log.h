@@ -21,6 +21,9 @@ void share_level(std::atomic<int>* shared);
 void set_level(int debug_level);
 int level();
 void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// write() with the flood limit below at any level: for info lines a peer can
+// cause at will (one per malformed message), which must not flood the log.
+void write_limited(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // Floods: each call site (its format string) may log kBurst lines per
 // kWindowMs; the rest of the window is counted, and "last message repeated N
@@ -52,4 +55,6 @@ void reset();
 #define LOG_WARN(...)   SER_LOG(::ser::log::Level::Warn, __VA_ARGS__)
 #define LOG_NOTICE(...) SER_LOG(::ser::log::Level::Notice, __VA_ARGS__)
 #define LOG_INFO(...)   SER_LOG(::ser::log::Level::Info, __VA_ARGS__)
+// An info line a peer can cause at will, limited like a notice.
+#define LOG_INFO_LIMITED(...) do { if (::ser::log::enabled(::ser::log::Level::Info)) ::ser::log::write_limited(::ser::log::Level::Info, __VA_ARGS__); } while (0)
 #define LOG_DBG(...)    SER_LOG(::ser::log::Level::Debug, __VA_ARGS__)

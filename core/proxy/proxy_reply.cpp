@@ -226,7 +226,7 @@ void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::
     InvalidReason why = invalid_reason(error);
     // One info line per message, with the peer (info is not flood-limited by design).
     auto drop = [&](const char* because) {
-        LOG_INFO("invalid message from %s %s dropped (%s): %s", std::string(proto_name(ri.proto)).c_str(),
+        LOG_INFO_LIMITED("invalid message from %s %s dropped (%s): %s", std::string(proto_name(ri.proto)).c_str(),
                  ri.src.str().c_str(), because, error.c_str());
         stats_.count(DropReason::Malformed);
         stats_.invalid(why, false);
@@ -249,7 +249,7 @@ void Proxy::on_bad_message(std::string_view buf, const RecvInfo& ri, const std::
     sip::ParseResult pr = sip::parse_message(out, check);
     if (!pr.ok && (check.vias.empty() || !copied_defect(pr.error)))
         return drop("no valid reply possible");
-    LOG_INFO("invalid request from %s %s: %s; answering 400", std::string(proto_name(ri.proto)).c_str(),
+    LOG_INFO_LIMITED("invalid request from %s %s: %s; answering 400", std::string(proto_name(ri.proto)).c_str(),
              ri.src.str().c_str(), error.c_str());
     const sip::Via* top = check.vias.empty() ? nullptr : &check.vias[0];
     if (!send(reply_target(ri, top, false), out)) {
