@@ -185,35 +185,25 @@ std::string metrics_text(Runtime& rt)
     }
     std::vector<TlsDomainInfo> doms = tls_domain_info(*rt.cfg);
     int64_t now = wall_ms() / 1000;
-    bool any_cert = false, any_crl = false;
-    for (const auto& d : doms) {
-        any_cert |= d.not_after != 0;
-        any_crl |= d.crl_next_update != 0;
-    }
-    if (any_cert) {
-        o.family("ser_tls_cert_expiry_seconds", "gauge", "Seconds until the domain's certificate expires.");
+    // One gauge of seconds left per domain that has the date (0: it has none).
+    auto seconds_left = [&](const char* name, const char* help, int64_t TlsDomainInfo::*when,
+                            std::string TlsDomainInfo::*file) {
+        bool any = false;
         for (const auto& d : doms)
-            if (d.not_after)
-                o.sample("ser_tls_cert_expiry_seconds", label("domain", d.name) + "," + label("file", d.certificate),
-                         static_cast<double>(d.not_after - now));
-    }
-    if (any_crl) {
-        o.family("ser_tls_crl_next_update_seconds", "gauge", "Seconds until the domain's CRL is due for renewal.");
+            any |= d.*when != 0;
+        if (!any)
+            return;
+        o.family(name, "gauge", help);
         for (const auto& d : doms)
-            if (d.crl_next_update)
-                o.sample("ser_tls_crl_next_update_seconds", label("domain", d.name) + "," + label("file", d.crl),
-                         static_cast<double>(d.crl_next_update - now));
-    }
-    bool any_ocsp = false;
-    for (const auto& d : doms)
-        any_ocsp |= d.ocsp_next_update != 0;
-    if (any_ocsp) {
-        o.family("ser_tls_ocsp_next_update_seconds", "gauge", "Seconds until the stapled OCSP response goes stale.");
-        for (const auto& d : doms)
-            if (d.ocsp_next_update)
-                o.sample("ser_tls_ocsp_next_update_seconds", label("domain", d.name) + "," + label("file", d.ocsp),
-                         static_cast<double>(d.ocsp_next_update - now));
-    }
+            if (d.*when)
+                o.sample(name, label("domain", d.name) + "," + label("file", d.*file), static_cast<double>(d.*when - now));
+    };
+    seconds_left("ser_tls_cert_expiry_seconds", "Seconds until the domain's certificate expires.",
+                 &TlsDomainInfo::not_after, &TlsDomainInfo::certificate);
+    seconds_left("ser_tls_crl_next_update_seconds", "Seconds until the domain's CRL is due for renewal.",
+                 &TlsDomainInfo::crl_next_update, &TlsDomainInfo::crl);
+    seconds_left("ser_tls_ocsp_next_update_seconds", "Seconds until the stapled OCSP response goes stale.",
+                 &TlsDomainInfo::ocsp_next_update, &TlsDomainInfo::ocsp);
     return o.take();
 }
 

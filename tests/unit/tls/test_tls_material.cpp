@@ -14,25 +14,20 @@
 namespace ser::test {
 namespace {
 
-tls::X509Ptr read_cert(const std::string& path)
+// A PEM object of `path` read with `rd` (PEM_read_X509, PEM_read_X509_CRL).
+template <typename T, auto F>
+std::unique_ptr<T, tls::Free<F>> read_pem(const std::string& path, T* (*rd)(FILE*, T**, pem_password_cb*, void*))
 {
     FILE* f = std::fopen(path.c_str(), "r");
     CPPUNIT_ASSERT(f);
-    tls::X509Ptr x(PEM_read_X509(f, nullptr, nullptr, nullptr));
+    std::unique_ptr<T, tls::Free<F>> x(rd(f, nullptr, nullptr, nullptr));
     std::fclose(f);
     CPPUNIT_ASSERT(x);
     return x;
 }
 
-tls::X509CrlPtr read_crl(const std::string& path)
-{
-    FILE* f = std::fopen(path.c_str(), "r");
-    CPPUNIT_ASSERT(f);
-    tls::X509CrlPtr c(PEM_read_X509_CRL(f, nullptr, nullptr, nullptr));
-    std::fclose(f);
-    CPPUNIT_ASSERT(c);
-    return c;
-}
+tls::X509Ptr read_cert(const std::string& path) { return read_pem<X509, X509_free>(path, PEM_read_X509); }
+tls::X509CrlPtr read_crl(const std::string& path) { return read_pem<X509_CRL, X509_CRL_free>(path, PEM_read_X509_CRL); }
 
 bool has(const std::vector<tls::MaterialIssue>& v, bool fatal, const std::string& text)
 {
