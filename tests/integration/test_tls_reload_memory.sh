@@ -71,10 +71,17 @@ after, procs_after = pss_kb()
 if procs_after != procs:
     sys.exit(f"FAIL: {procs} processes before, {procs_after} after")
 print(f"{n} reloads in {secs:.1f} s; Pss of {procs} processes {before} KB -> {after} KB, growth {after - before} KB")
-sys.exit(0 if after - before < 1024 else 1)
+sys.exit(0 if after - before < 1024 or len(sys.argv) > 6 else 1)
 PY
 # main + the TCP workers + the control process reload; UDP receivers hold no TLS state.
-python3 "$T/reloads.py" "$T/ctl" "$SER_PID" $((WORKERS + 2)) 50 "${RELOADS:-1000}" >"$T/out" 2>&1
+# ASan keeps freed memory in quarantine: Pss says nothing about leaks there,
+# so a sanitized ser runs the reloads (every process must count each) unbounded.
+nobound=""
+if ldd "$SER_BIN" 2>/dev/null | grep -q libasan; then
+    nobound=asan
+    echo "AddressSanitizer build: the memory bound is not checked"
+fi
+python3 "$T/reloads.py" "$T/ctl" "$SER_PID" $((WORKERS + 2)) 50 "${RELOADS:-1000}" $nobound >"$T/out" 2>&1
 rc=$?
 cat "$T/out"
 [ $rc -eq 0 ] || fail "$(cat "$T/out")"
