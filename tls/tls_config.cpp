@@ -187,20 +187,8 @@ void check_ocsp(const TlsParams& p, const Where& w, X509* cert, Diags& d)
     }
     if (!cert)
         return;
-    // The issuer: the rest of the certificate file (its chain), else the CA list.
-    struct ChainFree {
-        void operator()(STACK_OF(X509)* c) const { sk_X509_pop_free(c, X509_free); }
-    };
-    std::unique_ptr<STACK_OF(X509), ChainFree> chain(sk_X509_new_null());
-    if (auto bio = tls::open_pem(p.certificate)) {
-        tls::X509Ptr first(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-        while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-            sk_X509_push(chain.get(), c);
-        ERR_clear_error();
-    }
-    tls::X509Ptr issuer(tls::find_issuer(cert, chain.get(), p.ca_list));
     tls::OcspStaple s;
-    std::string why = tls::load_ocsp(p.ocsp_response, cert, issuer.get(), s);
+    std::string why = tls::load_ocsp_for_file(p.ocsp_response, p.certificate, p.ca_list, s);
     if (!why.empty())
         d.warning(at, what + why + ": it is not stapled");
     else if (!tls::stapled(s, time(nullptr)))

@@ -56,16 +56,10 @@ std::string client_hello_sni(SSL* ssl)
 }
 
 // 'tls_certificate "FILE"' or 'tls_certificate2 "FILE"': which one `cert` came from.
-std::string which_certificate(const TlsParams& p, X509* cert)
+std::string which_certificate(const TlsDomain& d, X509* cert)
 {
-    if (!p.certificate2.empty())
-        if (BioPtr b = open_pem(p.certificate2)) {
-            X509Ptr x(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
-            ERR_clear_error();
-            if (x && X509_cmp(x.get(), cert) == 0)
-                return "tls_certificate2 \"" + p.certificate2 + "\"";
-        }
-    return "tls_certificate \"" + p.certificate + "\"";
+    return cert == d.primary ? "tls_certificate \"" + d.params.certificate + "\""
+                             : "tls_certificate2 \"" + d.params.certificate2 + "\"";
 }
 
 // The checks of tls_material.h on what ctx loaded; "" or the first fatal one.
@@ -76,7 +70,7 @@ std::string validate(const TlsDomain& d, bool check_role)
     for_each_certificate(d.ctx.get(), [&](X509* cert, STACK_OF(X509)*) {
         for (const MaterialIssue& i : check_certificate(cert, d.client, check_role, 0, now))
             if (i.fatal && err.empty())
-                err = d.name + ": " + which_certificate(d.params, cert) + " " + i.text;
+                err = d.name + ": " + which_certificate(d, cert) + " " + i.text;
     });
     if (!err.empty())
         return err;
@@ -95,19 +89,15 @@ std::string validate(const TlsDomain& d, bool check_role)
 void load_staple(TlsDomain& d)
 {
     // The response is about tls_certificate (not tls_certificate2).
-    X509* leaf = nullptr;
     STACK_OF(X509)* chain = nullptr;
     for_each_certificate(d.ctx.get(), [&](X509* x, STACK_OF(X509)* ch) {
-        if (!leaf && which_certificate(d.params, x).rfind("tls_certificate ", 0) == 0) {
-            leaf = x;
+        if (x == d.primary)
             chain = ch;
-        }
     });
-    if (!leaf)
+    if (!d.primary)
         return;
-    X509Ptr issuer(find_issuer(leaf, chain, d.params.ca_list));
-    load_ocsp(d.params.ocsp_response, leaf, issuer.get(), d.ocsp);
-    d.ocsp_cert = leaf;
+    X509Ptr issuer(find_issuer(d.primary, chain, d.params.ca_list));
+    load_ocsp(d.params.ocsp_response, d.primary, issuer.get(), d.ocsp);
     SSL_CTX_set_tlsext_status_cb(d.ctx.get(), ocsp_status_callback);
 }
 
@@ -212,7 +202,7 @@ std::shared_ptr<const TlsDomainSet> TlsDomainSet::build(const Config& cfg, std::
         d->addr = addr;
         d->params = p;
         d->name = std::move(name);
-        d->ctx = make_ctx(p, client, d->name, err);
+        d->ctx = make_ctx(p, client, d->name, err, &d->primary);
         if (!d->ctx)
             return static_cast<TlsDomain*>(nullptr);
         if (check != Check::None)

@@ -26,7 +26,7 @@ struct TlsDomain {
     std::string name;                 // "tls_domain[1.2.3.4:5061]" for logs
     std::string chain_problem;        // "" when the certificate's chain verifies (tls_material.h)
     OcspStaple ocsp;                  // tls_ocsp_response as read with the certificate (tls_ocsp.h)
-    X509* ocsp_cert = nullptr;        // the certificate it is about (owned by ctx)
+    X509* primary = nullptr;          // the certificate of tls_certificate (owned by ctx), beside tls_certificate2's
 };
 
 class TlsDomainSet {

@@ -87,26 +87,12 @@ void read_crl(TlsDomainInfo& d)
 void read_ocsp(TlsDomainInfo& d, const TlsParams& p)
 {
     d.ocsp = p.ocsp_response;
-    tls::BioPtr bio = tls::open_pem(p.certificate);
-    if (!bio) {
-        d.ocsp_status = "the certificate cannot be read";
-        return;
-    }
-    tls::X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    STACK_OF(X509)* chain = sk_X509_new_null();
-    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-        sk_X509_push(chain, c);
-    ERR_clear_error();
-    if (leaf) {
-        tls::X509Ptr issuer(tls::find_issuer(leaf.get(), chain, p.ca_list));
-        tls::OcspStaple s;
-        std::string why = tls::load_ocsp(p.ocsp_response, leaf.get(), issuer.get(), s);
-        d.ocsp_status = why.empty() ? s.status : why;
-        d.ocsp_next_update = why.empty() ? s.next_update : 0;
-        if (why.empty() && !tls::stapled(s, time(nullptr)))
-            d.ocsp_status = "past its next update: not stapled";
-    }
-    sk_X509_pop_free(chain, X509_free);
+    tls::OcspStaple s;
+    std::string why = tls::load_ocsp_for_file(p.ocsp_response, p.certificate, p.ca_list, s);
+    d.ocsp_status = why.empty() ? s.status : why;
+    d.ocsp_next_update = why.empty() ? s.next_update : 0;
+    if (why.empty() && !tls::stapled(s, time(nullptr)))
+        d.ocsp_status = "past its next update: not stapled";
 }
 
 TlsDomainInfo info_of(std::string name, bool client, const TlsParams& p)

@@ -113,10 +113,12 @@ bool load_pair(SSL_CTX* ctx, const std::string& cert, const std::string& key_fil
     return true;
 }
 
-bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, std::string& err)
+bool load_identity(SSL_CTX* ctx, const TlsParams& p, const std::string& name, std::string& err, X509** primary)
 {
     if (!load_pair(ctx, p.certificate, p.private_key, "tls_certificate", "tls_private_key", p, name, err))
         return false;
+    if (primary)
+        *primary = SSL_CTX_get0_certificate(ctx);
     if (p.certificate2.empty())
         return true;
     int first = EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(ctx));
@@ -170,8 +172,10 @@ void destroy_tls()
     // OpenSSL 3 frees its globals at exit by itself; nothing of ours is global.
 }
 
-SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err)
+SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err, X509** primary)
 {
+    if (primary)
+        *primary = nullptr;
     ERR_clear_error();
     SslCtxPtr ctx(SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()));
     if (!ctx) {
@@ -188,7 +192,7 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
     }
     // A client presents a certificate only when one is configured and readable.
     bool want_identity = !client || (access(p.certificate.c_str(), R_OK) == 0 && access(p.private_key.c_str(), R_OK) == 0);
-    if (want_identity && !load_identity(ctx.get(), p, name, err))
+    if (want_identity && !load_identity(ctx.get(), p, name, err, primary))
         return nullptr;
     if (!p.ca_list.empty()) {
         if (SSL_CTX_load_verify_locations(ctx.get(), p.ca_list.c_str(), nullptr) != 1) {

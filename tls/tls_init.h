@@ -24,6 +24,9 @@ std::string without_forward_secrecy(const SSL_CTX* ctx);
 // Builds the SSL_CTX of one domain. Without tls_ciphers_list it offers only
 // ECDHE with AES-GCM or ChaCha20-Poly1305 on TLS 1.2 (and TLS 1.3's suites). `client` selects the connecting side.
 // On failure returns nullptr and sets `err` ("<name>: SSL_CTX_use_PrivateKey_file(x) failed: ...").
-SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err);
+// `primary`, when given, gets the certificate of tls_certificate (owned by the
+// context; null without one), told apart from tls_certificate2's.
+SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std::string& err,
+                   X509** primary = nullptr);
 
 }  // namespace ser::tls

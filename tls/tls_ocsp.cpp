@@ -86,6 +86,27 @@ std::string load_ocsp(const std::string& path, X509* cert, X509* issuer, OcspSta
     return {};
 }
 
+std::string load_ocsp_for_file(const std::string& path, const std::string& cert_file, const std::string& ca_list,
+                               OcspStaple& out)
+{
+    out = OcspStaple{};
+    BioPtr bio = open_pem(cert_file);
+    X509Ptr leaf(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!leaf) {
+        ERR_clear_error();
+        return "cannot be checked: the certificate cannot be read";
+    }
+    struct ChainFree {
+        void operator()(STACK_OF(X509)* c) const { sk_X509_pop_free(c, X509_free); }
+    };
+    std::unique_ptr<STACK_OF(X509), ChainFree> chain(sk_X509_new_null());
+    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+        sk_X509_push(chain.get(), c);
+    ERR_clear_error();
+    X509Ptr issuer(find_issuer(leaf.get(), chain.get(), ca_list));
+    return load_ocsp(path, leaf.get(), issuer.get(), out);
+}
+
 bool stapled(const OcspStaple& s, int64_t now)
 {
     return !s.der.empty() && (s.next_update == 0 || s.next_update > now);
@@ -97,7 +118,7 @@ int ocsp_status_callback(SSL* ssl, void*)
     if (!d || d->ocsp.der.empty())
         return SSL_TLSEXT_ERR_NOACK;
     // With two certificates, only the one the response is about gets it.
-    if (X509* chosen = SSL_get_certificate(ssl); chosen && d->ocsp_cert && chosen != d->ocsp_cert)
+    if (X509* chosen = SSL_get_certificate(ssl); chosen && d->primary && chosen != d->primary)
         return SSL_TLSEXT_ERR_NOACK;
     if (!stapled(d->ocsp, time(nullptr))) {
         LOG_WARN("%s: tls_ocsp_response \"%s\" is past its next update (%s): not stapled; fetch a new one",

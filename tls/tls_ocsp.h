@@ -26,6 +26,11 @@ struct OcspStaple {
 // stays empty. Staleness is not checked here: stapled() looks at the time.
 std::string load_ocsp(const std::string& path, X509* cert, X509* issuer, OcspStaple& out);
 
+// load_ocsp for the files as they are on disk (ser -c, tls.info): the leaf
+// and chain of `cert_file`, its issuer there or in `ca_list`.
+std::string load_ocsp_for_file(const std::string& path, const std::string& cert_file, const std::string& ca_list,
+                               OcspStaple& out);
+
 // The issuer of `leaf` among the chain loaded with it and the CA list; null
 // when neither holds it. The caller frees it.
 X509* find_issuer(X509* leaf, STACK_OF(X509)* chain, const std::string& ca_list);
