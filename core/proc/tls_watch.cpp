@@ -127,6 +127,8 @@ void TlsWatch::begin_attempt()
 
 int TlsWatch::timeout_ms(int64_t now, int cap_ms) const
 {
+    if (files_.empty())
+        return cap_ms;   // nothing is checked: next_check_ never moves
     int64_t t = cap_ms;
     if (first_event_)
         t = std::min<int64_t>(t, std::max<int64_t>(0, std::min(last_event_ + kQuietMs, first_event_ + kMaxWaitMs) - now));

@@ -96,6 +96,8 @@ public:
         TlsWatch w({}, 60);
         CPPUNIT_ASSERT_EQUAL(-1, w.fd());
         CPPUNIT_ASSERT(!w.due(1000000));
+        // main sleeps its full period: a 0 here made it spin at 100 % CPU without TLS.
+        CPPUNIT_ASSERT_EQUAL(100, w.timeout_ms(1000000, 100));
     }
 };
 
