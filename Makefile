@@ -91,7 +91,7 @@ $(GEN)/default_cfg.cc: $(DEFAULT_CFG) Makefile
 # compile step waits for `deps` (order-only, so it never forces a rebuild).
 # `make test` and `make bench` install the test peers as well.
 deps:
-	@tools/install-deps.sh $(if $(filter test unit-test bench,$(MAKECMDGOALS)),,--build)
+	@tools/install-deps.sh $(if $(filter bench,$(MAKECMDGOALS)),--bench,$(if $(filter test unit-test,$(MAKECMDGOALS)),,--build))
 
 run: ser | deps
 	tools/run-default.sh $(SER)

@@ -44,69 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-hz=$(getconf CLK_TCK)
+
 used_ports=""
-
-# Main pid $1 and all its descendants (bounded depth).
-tree_pids() {
-    _todo=$1 _all="" _d=0
-    while [ -n "$_todo" ] && [ $_d -lt 8 ]; do
-        _all="$_all $_todo" _next=""
-        for _p in $_todo; do _next="$_next $(pgrep -P "$_p" || true)"; done
-        # shellcheck disable=SC2086,SC2116  # word splitting trims the list
-        _todo=$(echo $_next)
-        _d=$((_d + 1))
-    done
-    # shellcheck disable=SC2086
-    echo $_all
-}
-
-# utime+stime+cutime+cstime ticks of the whole process tree under $1.
-tree_ticks() {
-    _total=0
-    for _p in $(tree_pids "$1"); do
-        _s=$(cut -d')' -f2 "/proc/$_p/stat" 2>/dev/null) || continue
-        # shellcheck disable=SC2086
-        set -- $_s
-        _total=$((_total + ${12} + ${13} + ${14} + ${15}))
-    done
-    echo $_total
-}
-
-# free_port VAR: set VAR to a bench port nobody listens on (udp or tcp) and
-# not yet used by this run (no subshell, so used_ports is kept).
-free_port() {
-    _i=0
-    while [ $_i -lt 50 ]; do
-        _p=$(bench_port)
-        _i=$((_i + 1))
-        case " $used_ports " in *" $_p "*) continue ;; esac
-        ss -Hlnut "sport = :$_p" | grep -q . && continue
-        used_ports="$used_ports $_p"
-        eval "$1=$_p"
-        return 0
-    done
-    echo "$0: no free port found" >&2; exit 1
-}
-
-# Running (not gone, not a zombie)?
-alive() {
-    _st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | awk '{print $1}') || true
-    [ -n "$_st" ] && [ "$_st" != Z ]
-}
-
-# Stop process $1 (and leftovers of its tree) by pid; bounded wait.
-stop_tree() {
-    _tree=$(tree_pids "$1")
-    kill "$1" 2>/dev/null || true
-    _i=0
-    while alive "$1" && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
-    for _p in $_tree; do
-        if alive "$_p"; then kill -9 "$_p" 2>/dev/null || true; fi
-    done
-    wait "$1" 2>/dev/null || true
-    pids=$(echo " $pids " | sed "s/ $1 / /")
-}
 
 # Column $1 of the last row of the uac's -trace_stat csv.
 stat_col() {

@@ -4,13 +4,21 @@
 #
 #   tools/install-deps.sh          build + test dependencies
 #   tools/install-deps.sh --build  only what `make` needs
+#   tools/install-deps.sh --bench  build + test + what `make bench` runs beside ser
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config nlohmann-json3-dev libc-ares-dev"
 TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd haproxy dnsmasq"
 
+# The anchors and the profilers of bench/ (kamailio, sipp, socat, ser2net are test peers too).
+BENCH_PKGS="stunnel4 linux-perf strace valgrind"
+
 pkgs="$BUILD_PKGS"
-[ "${1:-}" = "--build" ] || pkgs="$pkgs $TEST_PKGS"
+case "${1:-}" in
+    --build) ;;
+    --bench) pkgs="$pkgs $TEST_PKGS $BENCH_PKGS" ;;
+    *) pkgs="$pkgs $TEST_PKGS" ;;
+esac
 
 missing=""
 for p in $pkgs; do
@@ -30,11 +38,11 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
-# Kamailio, ser2net, haproxy, dnsmasq and prometheus (for promtool) are only test and bench peers: keep their packages from
+# Kamailio, ser2net, haproxy, dnsmasq, stunnel and prometheus (for promtool) are only test and bench peers: keep their packages from
 # starting a service that would hold a port (policy-rc.d tells invoke-rc.d not
 # to start anything).
 policy=""
-case "$missing" in *kamailio*|*ser2net*|*haproxy*|*prometheus*|*dnsmasq*)
+case "$missing" in *kamailio*|*ser2net*|*haproxy*|*prometheus*|*dnsmasq*|*stunnel*)
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
         $SUDO chmod 755 /usr/sbin/policy-rc.d
