@@ -6,6 +6,8 @@
 #   R  part  row  subject  round  value  unit  note      one measurement
 #   C  part  command                                     how to reproduce it
 #   D  part  text                                        what the part measures
+#   M  part  text                                        the machine then (load...)
+#   T  part  title  line                                 a block of text (a profile)
 # subject is ser, an anchor (kamailio, kamailio-fm, stunnel, socat, ser2net,
 # ser2net-buf, sipp) or floor; round counts from 1; value is a number.
 
@@ -18,6 +20,15 @@ emit() {
 }
 emit_cmd() { printf 'C\t%s\t%s\n' "$1" "$2" >>"$BENCH_OUT"; }
 emit_desc() { printf 'D\t%s\t%s\n' "$1" "$2" >>"$BENCH_OUT"; }
+emit_meta() { printf 'M\t%s\t%s\n' "$1" "$2" >>"$BENCH_OUT"; }
+# emit_text PART TITLE FILE: every line of FILE as a block under TITLE.
+emit_text() {
+    while IFS= read -r _line; do
+        printf 'T\t%s\t%s\t%s\n' "$1" "$2" "$_line" >>"$BENCH_OUT"
+    done <"$3"
+}
+# The summary of a load client, key=value words: kv KEY FILE prints the value.
+kv() { tr ' ' '\n' <"$2" 2>/dev/null | sed -n "s/^$1=//p" | tail -n 1; }
 
 # CPU clock ticks (utime + stime from /proc/PID/stat) of process $1 and its
 # direct children: the whole of a ser instance.
@@ -141,3 +152,13 @@ stop_tree() {
 
 # The machine's load when a part starts: 1-minute load average.
 load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# rotate N WORD...: the words rotated left by N (mod their count), so that
+# round r of a part can run its subjects in a different order: A B, B A...
+rotate() {
+    _n=$1; shift
+    [ $# -gt 0 ] || return 0
+    _n=$((_n % $#)) _head=""
+    while [ "$_n" -gt 0 ]; do _head="$_head $1"; shift; _n=$((_n - 1)); done
+    echo $* $_head
+}
