@@ -35,7 +35,7 @@ SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
 SERCTL   := $(BUILD)/serctl
 
-.PHONY: all deps run test unit-test install clean bench ser FORCE
+.PHONY: all deps run test unit-test install clean bench bench-tools ser FORCE
 all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
@@ -102,8 +102,26 @@ unit-test: $(SER_TEST) | deps
 test: ser $(SER_TEST) | deps
 	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) tests/run.sh
 
-bench: ser | deps
-	SER_BIN=$(abspath $(SER)) bench/run.sh
+# The benchmark's own programs (bench/): the SIP load client, the TLS client,
+# the null relay. `make bench BENCH_ARGS='--parts "sip_fwd" --rounds 1'` runs a part.
+BENCH_BIN  := $(BUILD)/bench
+BENCH_OPT  := -std=c++20 -O2 -g -Wall -Wextra -Werror
+BENCH_TOOLS := $(BENCH_BIN)/sipload $(BENCH_BIN)/tlsload $(BENCH_BIN)/nullrelay
+$(BENCH_BIN)/sipload: $(wildcard bench/sipload/*.cpp bench/sipload/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_OPT) -o $@ $(filter %.cpp,$^) -lssl -lcrypto
+$(BENCH_BIN)/tlsload: $(wildcard bench/tlsload/*.cpp bench/tlsload/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_OPT) -o $@ $(filter %.cpp,$^) -lssl -lcrypto
+$(BENCH_BIN)/nullrelay: bench/nullrelay.cpp | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_OPT) -o $@ $< -lssl -lcrypto
+bench-tools: $(BENCH_TOOLS)
+
+bench: ser $(BENCH_TOOLS) | deps
+	SER_BIN=$(abspath $(SER)) SIPLOAD_BIN=$(abspath $(BENCH_BIN)/sipload) \
+	  TLSLOAD_BIN=$(abspath $(BENCH_BIN)/tlsload) NULLRELAY_BIN=$(abspath $(BENCH_BIN)/nullrelay) \
+	  bench/run $(BENCH_ARGS)
 
 # The installed binary differs from $(SER) in one object: options.o compiled
 # with SER_CFG_FILE, so `ser` without -f reads $(CFGDIR)/ser.cfg instead of

@@ -162,3 +162,21 @@ rotate() {
     while [ "$_n" -gt 0 ]; do _head="$_head $1"; shift; _n=$((_n - 1)); done
     echo $* $_head
 }
+
+# speed_us ALGORITHM: microseconds of CPU per operation from `openssl speed`
+# (one second of it): for a signature algorithm (rsa2048, ecdsap256) a
+# signature, for ecdhx25519 one key derivation (a scalar multiplication,
+# which is what a key generation costs too).
+speed_us() {
+    openssl speed -seconds 1 -mr "$1" 2>/dev/null | awk -F: '
+        /^\+F2:/ || /^\+F4:/ { printf "%.2f\n", 1e6 / $4; exit }   # rsa, ecdsa: sign/s
+        /^\+F5:/ || /^\+F6:/ { printf "%.2f\n", 1e6 / $4; exit }   # ecdh: op/s'
+}
+
+# handshake_floor_us SIGALG: the public-key work of a server in a full
+# TLS 1.3 handshake with X25519: one key generation and one derivation (two
+# scalar multiplications) and one signature with SIGALG.
+handshake_floor_us() {
+    _x=$(speed_us ecdhx25519) _s=$(speed_us "$1")
+    awk -v x="$_x" -v s="$_s" 'BEGIN { printf "%.2f\n", 2 * x + s }'
+}
