@@ -76,6 +76,7 @@ struct Leg {
     SSL* ssl = nullptr;
     bool ready = false;  // connected and, over TLS, handshake done
     bool dead = false;   // closed; freed after the current batch of events
+    bool out_watched = false;  // EPOLLOUT is in its epoll mask
     std::string out;
     struct Leg* peer = nullptr;
 };
@@ -85,7 +86,10 @@ SSL_CTX* client_ctx = nullptr;
 int ep = -1;
 std::vector<Leg*> graveyard;  // closed pairs, freed when no event can name them
 
+// Set the leg's epoll mask; a change of mask only when it changes.
 void watch(Leg* leg, bool want_write, bool add) {
+    if (!add && leg->out_watched == want_write) return;
+    leg->out_watched = want_write;
     epoll_event ev{};
     ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
     ev.data.ptr = leg;
