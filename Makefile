@@ -34,6 +34,10 @@ TEST_OBJ := $(call obj,$(TEST_SRC))
 SER      := $(BUILD)/ser
 SER_TEST := $(BUILD)/ser_unit_tests
 SERCTL   := $(BUILD)/serctl
+# bench/'s own programs; the test suite drives ser with the load client too.
+BENCH_BIN   := $(BUILD)/bench
+BENCH_OPT   := -std=c++20 -O2 -g -Wall -Wextra -Werror
+BENCH_TOOLS := $(BENCH_BIN)/sipload $(BENCH_BIN)/tlsload $(BENCH_BIN)/nullrelay
 
 .PHONY: all deps run test unit-test install clean bench bench-tools ser FORCE
 all: ser
@@ -99,14 +103,12 @@ run: ser | deps
 unit-test: $(SER_TEST) | deps
 	$(SER_TEST)
 
-test: ser $(SER_TEST) | deps
-	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) tests/run.sh
+test: ser $(SER_TEST) $(BENCH_BIN)/sipload | deps
+	@SER_BIN=$(abspath $(SER)) SER_UNIT=$(abspath $(SER_TEST)) SER_TLS=$(TLS) \
+	  SIPLOAD_BIN=$(abspath $(BENCH_BIN)/sipload) tests/run.sh
 
 # The benchmark's own programs (bench/): the SIP load client, the TLS client,
 # the null relay. `make bench BENCH_ARGS='--parts "sip_fwd" --rounds 1'` runs a part.
-BENCH_BIN  := $(BUILD)/bench
-BENCH_OPT  := -std=c++20 -O2 -g -Wall -Wextra -Werror
-BENCH_TOOLS := $(BENCH_BIN)/sipload $(BENCH_BIN)/tlsload $(BENCH_BIN)/nullrelay
 $(BENCH_BIN)/sipload: $(wildcard bench/sipload/*.cpp bench/sipload/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(BENCH_OPT) -o $@ $(filter %.cpp,$^) -lssl -lcrypto

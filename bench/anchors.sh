@@ -11,8 +11,7 @@ KAM_MODS=${KAM_MODS:-$("$KAMAILIO" -h 2>&1 | sed -n 's/.*Modules search path (de
 # for localhost / 127.0.0.1 (DIR/ec.pem .key, DIR/rsa.pem .key) and a client
 # certificate (DIR/client.pem .key), made with tools/ser-certs.
 bench_certs() {
-    _top=$(cd "$(dirname "$0")/.." 2>/dev/null && pwd)
-    [ -x "$_top/tools/ser-certs" ] || _top=$(cd "$(dirname "$0")/../.." && pwd)
+    _top=$(cd "$here/.." && pwd)   # every script that sources this sets $here = bench/
     "$_top/tools/ser-certs" ca -d "$1" >/dev/null
     "$_top/tools/ser-certs" server ec -d "$1" --dns localhost --ip 127.0.0.1 >/dev/null
     "$_top/tools/ser-certs" server rsa -d "$1" --dns localhost --ip 127.0.0.1 --key-type rsa2048 >/dev/null

@@ -87,11 +87,13 @@ tree_pss_kb() {
 # ticks_to_us TICKS: CPU ticks in microseconds.
 ticks_to_us() { echo $(( $1 * 1000000 / hz )); }
 
-# A random port in 40000-49999 (benchmarks stay out of the tests' range).
-bench_port() { echo $(( 40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000 )); }
+# A random port in 61000-64999: out of the tests' range (20000-39999) and above
+# the kernel's ephemeral ports (32768-60999 by default), which the thousands
+# of client connections of some parts use.
+bench_port() { echo $(( 61000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 4000 )); }
 
-# free_port VAR: set VAR to a bench port nobody listens on (udp or tcp) and
-# not yet used by this script (no subshell, so used_ports is kept).
+# free_port VAR: set VAR to a bench port no socket uses (udp or tcp, any
+# state) and not yet used by this script (no subshell, so used_ports is kept).
 used_ports=""
 free_port() {
     _i=0
@@ -99,7 +101,7 @@ free_port() {
         _p=$(bench_port)
         _i=$((_i + 1))
         case " $used_ports " in *" $_p "*) continue ;; esac
-        ss -Hlnut "sport = :$_p" | grep -q . && continue
+        ss -Hanut "sport = :$_p" | grep -q . && continue
         used_ports="$used_ports $_p"
         eval "$1=$_p"
         return 0

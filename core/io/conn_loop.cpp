@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -182,6 +183,12 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
 StreamConn* ConnLoop::add(int fd, Transport& t, Framer& f, const SockAddr& local, const SockAddr& remote,
                           bool outgoing, const ListenAddr* tag, std::string host, bool proxy_pending)
 {
+    // Every write is a whole message (or a device's chunk) that the peer is
+    // waiting for: Nagle's algorithm would hold the second of two quick
+    // messages (an ACK then a BYE) until the first is acknowledged, which a
+    // peer delaying its ACKs does only after ~40 ms.
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto c = std::make_unique<StreamConn>(0, fd, t, f, lim_.read_buffer);
     c->local = local;
     c->remote = remote;
