@@ -13,5 +13,5 @@ if "$ser" -V | grep -q '(TLS'; then
 fi
 # The serial bridge beside socat and ser2net (TLS cases only with a TLS build).
 if command -v socat >/dev/null && command -v python3 >/dev/null; then
-    "$here/serial_bench.sh" 3 64 2 "$ser"
+    "$here/parts/serial.sh" 3 "$ser"
 fi
