@@ -41,15 +41,17 @@
 # supports it, subjects in an order rotated from round to round (A B, B A).
 #
 #   bench/parts/serial.sh [ROUNDS] [SER_BINARY]              (default 3 rounds)
-# env: SERIAL_MB (64), SERIAL_SECS (2), SERIAL_TRIPS (3000),
+# env: SERIAL_MB (48), SERIAL_SECS (1.5), SERIAL_TRIPS (2000),
 #      SERIAL_CASES ("tcp1 tcp4 tls1 tls4 rtt rtt1cpu bulk"), SERIAL_RTT_CPU,
 #      SERIAL_SUBJECTS ("ser socat ser2net ser2net-buf socat+stunnel")
-# Budget: a tput run moves SERIAL_MB (64) MB, or what the server moves in
-# SERIAL_SECS (2) s if that is less (64 MB takes ser, socat and ser2net-buf
-# 1-2 s; ser2net as shipped always uses its 2 s). A rtt run is 200 untimed
-# and SERIAL_TRIPS (3000) timed trips of each of the 5 subjects, 2-6 s.
-# A round is 16 tput runs, 2 rtt runs and 1 s of openssl speed, about 70 s
-# on this 2-core VM, so 3 rounds take 3.5-4 minutes, under the 6 allowed.
+# Budget: a tput run moves SERIAL_MB (48) MB, or what the server moves in
+# SERIAL_SECS (1.5) s if that is less (48 MB takes ser, socat and
+# ser2net-buf 0.7-1.5 s; ser2net as shipped always uses its 1.5 s). A rtt
+# run is 200 untimed and SERIAL_TRIPS (2000) timed trips of each of the 5
+# subjects, 1-4 s. With starts and stops (about 1 s a run) a round is 16
+# tput runs, 2 rtt runs and 1 s of openssl speed: 50-80 s on this shared
+# 2-core VM, so 3 rounds take 2.5-4 minutes, under the 6 allowed (64 MB,
+# 2 s and 3000 trips took 5.5 minutes with the machine busy).
 # Every driver run is bounded (25 s, killed at 30 s).
 # Result lines go to $BENCH_OUT (bench/lib.sh); a summary goes to stdout.
 set -eu
@@ -58,7 +60,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 top=$(cd "$here/.." && pwd)
 rounds=${1:-3}
 ser=${2:-$top/build/tls/ser}
-mb=${SERIAL_MB:-64} secs=${SERIAL_SECS:-2} trips=${SERIAL_TRIPS:-3000}
+mb=${SERIAL_MB:-48} secs=${SERIAL_SECS:-1.5} trips=${SERIAL_TRIPS:-2000}
 cases=${SERIAL_CASES:-tcp1 tcp4 tls1 tls4 rtt rtt1cpu bulk}
 rtt_cpu=${SERIAL_RTT_CPU:-$(($(nproc) - 1))}
 subjects=${SERIAL_SUBJECTS:-ser socat ser2net ser2net-buf socat+stunnel}
@@ -413,12 +415,16 @@ stop_servers() {
 }
 
 # launch SUBJECT KIND [rtt]: start it on a free port (sets port), up to 3
-# tries (a bench port can be taken as a client's ephemeral port meanwhile;
-# ser2net sometimes fails at start with "Unable to start mdns").
+# tries (a port can still be taken as some client's ephemeral port before the
+# server binds it; ser2net sometimes fails at start with "Unable to start
+# mdns: Out of memory", mdns: false or not).
 launch() {
     _fn=start_$(echo "$1" | tr -- '-+' '__') _try=1
     while [ $_try -le 3 ]; do
-        free_port port
+        # free_port sees listeners only; other programs on this machine hold
+        # thousands of connections on ports of the bench range.
+        _k=0
+        while free_port port && ss -Hant "sport = :$port" | grep -q . && [ $_k -lt 20 ]; do _k=$((_k + 1)); done
         if "$_fn" "$2" "$port" ${3:-}; then
             wait_settled "$srv"
             return 0
