@@ -19,8 +19,9 @@
 #           once, each on its own pty pair, and the driver takes their trips
 #           in turn (trip i of each before trip i+1 of any, the order
 #           rotating): on this VM trips switch between a fast and a slow
-#           mode (wake-ups of idle vCPUs and of the pty's kworker) from one
-#           second to the next, and so every subject sees the same modes.
+#           mode from one second to the next (most likely wake-ups of idle
+#           vCPUs, and of the kernel worker that moves pty data), and so
+#           every subject sees the same modes.
 #   rtt1cpu the same, with every pty relay, server and the driver on one
 #           CPU (taskset, SERIAL_RTT_CPU, default the last); the pty's
 #           kworker still runs where the kernel puts it.
@@ -387,7 +388,7 @@ YAML
 start_ser2net_buf() { s2n_buf=16384; _rc=0; start_ser2net "$@" || _rc=$?; s2n_buf=""; return $_rc; }
 # socat on plain TCP (a port of its own) with stunnel in front for TLS.
 start_socat_stunnel() {
-    free_port _back
+    pick_port _back
     $pin socat "TCP-LISTEN:$_back,bind=127.0.0.1,reuseaddr" "FILE:$devp,raw,echo=0" >"$T/srv2.$tag.log" 2>&1 &
     srv2=$!; pids="$pids $srv2"
     if ! wait_listen tcp "$_back" 100; then
@@ -414,6 +415,14 @@ stop_servers() {
     srv="" srv2=""
 }
 
+# pick_port VAR: free_port, but a port no socket of any state uses (free_port
+# sees listeners only; other programs on this machine hold thousands of
+# connections on ephemeral ports of the bench range).
+pick_port() {
+    _k=0
+    while free_port "$1" && eval "ss -Hant \"sport = :\$$1\"" | grep -q . && [ $_k -lt 20 ]; do _k=$((_k + 1)); done
+}
+
 # launch SUBJECT KIND [rtt]: start it on a free port (sets port), up to 3
 # tries (a port can still be taken as some client's ephemeral port before the
 # server binds it; ser2net sometimes fails at start with "Unable to start
@@ -421,10 +430,7 @@ stop_servers() {
 launch() {
     _fn=start_$(echo "$1" | tr -- '-+' '__') _try=1
     while [ $_try -le 3 ]; do
-        # free_port sees listeners only; other programs on this machine hold
-        # thousands of connections on ports of the bench range.
-        _k=0
-        while free_port port && ss -Hant "sport = :$port" | grep -q . && [ $_k -lt 20 ]; do _k=$((_k + 1)); done
+        pick_port port
         if "$_fn" "$2" "$port" ${3:-}; then
             wait_settled "$srv"
             return 0
