@@ -69,9 +69,9 @@ def read(path):
     return parts
 
 
-def ratios(r, subject):
-    """ser / subject per round where both have a value."""
-    ser, other = r["v"].get("ser", {}), r["v"].get(subject, {})
+def ratios(r, first, subject):
+    """first / subject per round where both have a value."""
+    ser, other = r["v"].get(first, {}), r["v"].get(subject, {})
     return [ser[k] / other[k] for k in sorted(ser) if k in other and other[k]]
 
 
@@ -86,13 +86,16 @@ def ratio_cell(rs):
 
 def part_table(name, p, out):
     subjects = sorted({s for r in p["rows"].values() for s in r["v"]}, key=subject_key)
-    others = [s for s in subjects if s != "ser"]
+    # Ratios are of ser to each other subject, or (in a part without ser,
+    # such as the load clients' check) of the first subject to the others.
+    first = "ser" if "ser" in subjects else subjects[0]
+    others = [s for s in subjects if s != first]
     out.append(f"## {name}\n")
     for d in p["desc"]:
         out.append(d + "\n")
     if p["meta"]:
         out.append("- " + "; ".join(p["meta"]) + "\n")
-    head = ["figure", "unit"] + subjects + [f"ser / {s}" for s in others if "ser" in subjects]
+    head = ["figure", "unit"] + subjects + [f"{first} / {s}" for s in others]
     out.append("| " + " | ".join(head) + " |")
     out.append("| " + " | ".join(["---", "---"] + ["---:"] * (len(head) - 2)) + " |")
     for row, r in p["rows"].items():
@@ -101,8 +104,7 @@ def part_table(name, p, out):
         for s in subjects:
             vals = list(r["v"].get(s, {}).values())
             cells.append(fmt(statistics.median(vals)) if vals else "—")
-        if "ser" in subjects:
-            cells += [ratio_cell(ratios(r, s)) for s in others]
+        cells += [ratio_cell(ratios(r, first, s)) for s in others]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     rounds = sorted({k for r in p["rows"].values() for v in r["v"].values() for k in v})

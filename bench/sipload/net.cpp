@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "sipload.h"
 
@@ -192,42 +194,22 @@ void Net::free_closed() {
 void Net::send(Conn* c, const sockaddr_in* to, std::string_view m) {
     ++st.msgs_sent;
     if (!c) {
-        if (sendto(udp, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(to), sizeof *to) < 0)
-            ++st.errors;
+        if (queued == kQueue) flush_udp();
+        size_t len = std::min(m.size(), sizeof qbuf[0]);
+        std::memcpy(qbuf[queued], m.data(), len);
+        qto[queued] = *to;
+        iov_len[queued++] = len;
         return;
     }
     if (c->dead) return;
-    if (c->out.empty() && !c->connecting && !c->handshaking) {
-        ssize_t n;
-        if (c->ssl) {
-            int r = SSL_write(c->ssl, m.data(), static_cast<int>(m.size()));
-            n = r > 0 ? r : 0;
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
-                    ++st.errors;
-                    return close(c);
-                }
-            }
-        } else {
-            n = ::send(c->fd, m.data(), m.size(), MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno != EAGAIN) {
-                    ++st.errors;
-                    return close(c);
-                }
-                n = 0;
-            }
-        }
-        m.remove_prefix(static_cast<size_t>(n));
-        if (m.empty()) return;
-    }
+    // Written at the end of this round of events, with whatever else it
+    // gets meanwhile (a 180 and its 200, an ACK and its BYE) in one write.
     if (c->out.size() + m.size() > kWriteLimit) {
         ++st.errors;
         return close(c);
     }
+    if (c->out.empty() && !c->connecting && !c->handshaking) dirty.push_back(c);
     c->out.append(m);
-    watch(c, true, false);
 }
 
 bool Net::flush(Conn* c) {
@@ -358,7 +340,40 @@ void Net::read_udp() {
     }
 }
 
+void Net::flush_udp() {
+    mmsghdr hdr[kQueue];
+    iovec iov[kQueue];
+    for (int i = 0; i < queued; ++i) {
+        iov[i] = {qbuf[i], iov_len[i]};
+        hdr[i] = {};
+        hdr[i].msg_hdr.msg_iov = &iov[i];
+        hdr[i].msg_hdr.msg_iovlen = 1;
+        hdr[i].msg_hdr.msg_name = &qto[i];
+        hdr[i].msg_hdr.msg_namelen = sizeof qto[i];
+    }
+    int done = 0;
+    while (done < queued) {
+        int n = sendmmsg(udp, hdr + done, static_cast<unsigned>(queued - done), 0);
+        if (n <= 0) {  // a full socket buffer or an ICMP error: count and drop the rest
+            st.errors += queued - done;
+            break;
+        }
+        done += n;
+    }
+    queued = 0;
+}
+
+void Net::flush_all() {
+    if (queued) flush_udp();
+    for (size_t i = 0; i < dirty.size(); ++i) {  // (flush may close, which may queue more)
+        Conn* c = dirty[i];
+        if (!c->dead && !c->connecting && !c->handshaking && !flush(c)) close(c);
+    }
+    dirty.clear();
+}
+
 void Net::poll(int64_t timeout_us) {
+    flush_all();
     epoll_event evs[256];
     timespec ts{timeout_us / 1000000, (timeout_us % 1000000) * 1000};
     int n = epoll_pwait2(ep, evs, 256, timeout_us < 0 ? nullptr : &ts, nullptr);
@@ -368,6 +383,7 @@ void Net::poll(int64_t timeout_us) {
         else if (c == &listen_mark) accept_all();
         else on_conn(c, evs[i].events);
     }
+    flush_all();
     free_closed();
 }
 

@@ -102,6 +102,13 @@ struct Net {
     SSL_SESSION* last_session = nullptr;  // uac --resume
     std::string udp_via;                  // the UDP socket's Via
     std::vector<Conn*> graveyard;         // closed, freed after the event batch
+    // Datagrams queued during one round of events, sent together.
+    static constexpr int kQueue = 64;
+    char qbuf[kQueue][4096];
+    sockaddr_in qto[kQueue];
+    size_t iov_len[kQueue];
+    int queued = 0;
+    std::vector<Conn*> dirty;             // connections written to in this round
     // What the role does with a whole message and with a closed connection.
     void (*on_msg)(void* role, Conn* c, const sockaddr_in* from, std::string_view m) = nullptr;
     void (*on_close)(void* role, Conn* c) = nullptr;
@@ -112,8 +119,10 @@ struct Net {
     Conn* connect_remote();             // uac: a new stream connection
     void send(Conn* c, const sockaddr_in* to, std::string_view m);
     void close(Conn* c);
-    void poll(int64_t timeout_us);      // one round of events
+    void poll(int64_t timeout_us);      // one round of events (queued datagrams first)
     void free_closed();
+    void flush_udp();                   // send the queued datagrams (sendmmsg)
+    void flush_all();                   // and write what the connections got
 
 private:
     void accept_all();

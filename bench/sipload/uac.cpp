@@ -247,7 +247,10 @@ struct Uac {
             waiting = false;
             start_call();
         }
-        return t0 + static_cast<int64_t>(static_cast<double>(started) * 1e6 / o.rate);
+        // Wake at whole milliseconds: at a high rate, the calls due within
+        // one go out together (in one sendmmsg over UDP) for one wake-up.
+        int64_t next = t0 + static_cast<int64_t>(static_cast<double>(started) * 1e6 / o.rate);
+        return (next + 999) / 1000 * 1000;
     }
 
     int run() {
