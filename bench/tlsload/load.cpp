@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 namespace tlsload {
@@ -54,7 +55,13 @@ struct Engine {
     SSL_CTX* ctx = nullptr;
     int ep = -1;
     sockaddr_in addr{};
-    SSL_SESSION* saved = nullptr;     // the session the next connection resumes
+    // Sessions to resume. TLS 1.2: the last one the server gave (a session id
+    // or ticket stays valid for many connections). TLS 1.3: tickets are used
+    // once each (RFC 8446 C.4; a server may keep them single-use), oldest
+    // first; only when none is left is the newest used again (reused_ticket).
+    SSL_SESSION* saved = nullptr;
+    std::deque<SSL_SESSION*> tickets;
+    long reused_ticket = 0;
     std::vector<Conn*> live;          // connections with a deadline (not Idle)
     long started = 0, full = 0, resumed = 0, failed = 0, no_ticket = 0;
     long offered = 0, closed_by_server = 0, unclean_close = 0, established = 0;
@@ -117,9 +124,17 @@ struct Engine {
             if (!o.ca.empty())
                 SSL_set1_host(c->ssl, o.sni.c_str());
         }
-        if (o.resume && saved) {
+        if (o.resume && !tickets.empty()) {
+            SSL_SESSION* t = tickets.front();
+            tickets.pop_front();
+            SSL_set_session(c->ssl, t);
+            SSL_SESSION_free(t);
+            ++offered;
+        } else if (o.resume && saved) {
             SSL_set_session(c->ssl, saved);
             ++offered;
+            if (SSL_SESSION_get_protocol_version(saved) == TLS1_3_VERSION)
+                ++reused_ticket;
         }
         SSL_set_connect_state(c->ssl);
         ++started;
@@ -356,10 +371,19 @@ int new_session(SSL* ssl, SSL_SESSION* sess)
     auto* c = static_cast<Conn*>(SSL_get_ex_data(ssl, Engine::conn_index));
     if (c)
         c->got_ticket = true;
-    if (g_engine && g_engine->o.resume && SSL_SESSION_is_resumable(sess)) {
-        if (g_engine->saved)
-            SSL_SESSION_free(g_engine->saved);
-        g_engine->saved = sess;
+    Engine* e = g_engine;
+    if (e && e->o.resume && SSL_SESSION_is_resumable(sess)) {
+        if (e->saved)
+            SSL_SESSION_free(e->saved);
+        e->saved = sess;
+        if (SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION) {
+            SSL_SESSION_up_ref(sess);
+            e->tickets.push_back(sess);
+            if (e->tickets.size() > 1000) {
+                SSL_SESSION_free(e->tickets.front());
+                e->tickets.pop_front();
+            }
+        }
         return 1;      // kept
     }
     return 0;
@@ -418,8 +442,8 @@ int run_handshake(const Options& o)
     std::printf("handshakes=%ld full=%ld resumed=%ld failed=%ld elapsed_s=%.3f rate=%.1f\n",
                 ok, e.full, e.resumed, e.failed, elapsed, elapsed > 0 ? static_cast<double>(ok) / elapsed : 0.0);
     if (o.resume)
-        std::fprintf(stderr, "tlsload: sessions offered=%ld (the server did not resume %ld of them)\n", e.offered,
-                     e.offered - e.resumed);
+        std::fprintf(stderr, "tlsload: sessions offered=%ld (the server did not resume %ld of them; "
+                     "TLS 1.3 tickets offered a second time: %ld)\n", e.offered, e.offered - e.resumed, e.reused_ticket);
     if (e.no_ticket || e.unclean_close)
         std::fprintf(stderr, "tlsload: no_ticket=%ld unclean_close=%ld\n", e.no_ticket, e.unclean_close);
     std::fflush(stdout);
