@@ -145,6 +145,7 @@ void client_close(SSL* s)
 int run_floor(const Options& o)
 {
     raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
