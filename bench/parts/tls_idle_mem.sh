@@ -112,7 +112,7 @@ measure() { # SUBJECT ROUND
     echo "$part round $2 $1: $(cat "$T/ready" 2>/dev/null || echo 'not ready') closed_by_server=${_closed:-?} pss ${_pss0} -> ${_pss1} kB, private_dirty ${_pd0} -> ${_pd1} kB" >&2
     if [ -n "$_dead" ]; then
         # No figure from a server that crashed: the report says so instead.
-        emit_desc $part "$1 died during round $2 after $_est of $n connections (${_fail:-?} failed): no figure for that round (Kamailio 5.6's tls.so with OpenSSL 3 corrupts its shared memory under concurrent handshakes: 'qm_free(): BUG: freeing already freed pointer ... tls_init.c: ser_free', then SIGSEGV)"
+        emit_desc $part "$1 died during round $2 after $_est of $n connections (${_fail:-?} failed): no figure for that round (seen in a run with debug=1: Kamailio 5.6's tls.so with OpenSSL 3 corrupts its shared memory under concurrent handshakes: 'qm_free(): BUG: freeing already freed pointer ... tls_init.c: ser_free', then SIGSEGV)"
         return 0
     fi
     if [ -z "$_est" ] || [ "$_est" -eq 0 ]; then
