@@ -88,7 +88,10 @@ free_port() {
         _p=$(bench_port)
         _i=$((_i + 1))
         case " $used_ports " in *" $_p "*) continue ;; esac
-        ss -Hlnut "sport = :$_p" | grep -q . && continue
+        # any socket on it, not only listeners: a client connection may hold
+        # it as its ephemeral port (bench_port overlaps that range), and so
+        # may one in TIME_WAIT
+        ss -Hanut "sport = :$_p" | grep -q . && continue
         used_ports="$used_ports $_p"
         eval "$1=$_p"
         return 0
