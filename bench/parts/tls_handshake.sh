@@ -102,6 +102,7 @@ measure() {
     _subj=$1 _round=$2 _row=$3; shift 3
     # shellcheck disable=SC2086
     timeout 60 "$tlsload" handshake -c "127.0.0.1:$port" --count 32 --concurrency 4 "$@" >/dev/null 2>&1 || true
+    _procs=$(tree_pids "$srv")
     _b=$(tree_ticks "$srv")
     _out=$(timeout $((secs + 30)) "$tlsload" handshake -c "127.0.0.1:$port" --seconds "$secs" \
         --concurrency "$conc" "$@" 2>"$T/tlsload.err") || true
@@ -113,6 +114,15 @@ measure() {
     _rate=$(echo "$_out" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')
     _nego=$(grep -m1 '^tlsload: full' "$T/tlsload.err" | sed 's/^tlsload: full //' || true)
     echo "$part round $_round $_subj: $_row: $_out ($_nego) cpu_ticks=$((_a - _b))" >&2
+    for _p in $_procs; do
+        alive "$_p" && continue
+        # A process of the server died during the run: its CPU is lost
+        # from the sum, so there is no figure; the caller restarts it.
+        echo "$part: $_subj lost process $_p during '$_row'; its log:" >&2
+        tail -n 5 "$T/ser.log" "$T/kam.log" "$T/st.log" 2>/dev/null >&2 || true
+        emit_desc $part "$_subj: a server process died during '$_row' in round $_round ($_out): no figure for it (Kamailio 5.6 tls.so with OpenSSL 3 crashes now and then under concurrent handshakes)"
+        return 1
+    done
     if [ -z "$_hs" ] || [ "$_hs" -eq 0 ]; then
         echo "$0: $_subj made no handshake for '$_row':" >&2; cat "$_out" "$T/tlsload.err" >&2
         return 0
@@ -137,11 +147,15 @@ while [ $r -le "$rounds" ]; do
     for subj in $order; do
         for cert in ec rsa; do
             start "$subj" "$cert"
-            echo "$rows" | while IFS='|' read -r row rc opts fl; do
+            # (no pipe into the loop: start must set $srv in this shell)
+            printf '%s\n' "$rows" >"$T/rows"
+            while IFS='|' read -r row rc opts fl; do
                 [ "$rc" = "$cert" ] || continue
                 # shellcheck disable=SC2086
-                measure "$subj" "$r" "$row" $opts
-            done
+                if ! measure "$subj" "$r" "$row" $opts </dev/null; then
+                    stop "$subj"; start "$subj" "$cert" </dev/null
+                fi
+            done <"$T/rows"
             stop "$subj"
         done
     done
