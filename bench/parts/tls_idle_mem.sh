@@ -76,7 +76,7 @@ tree_field() { # FIELD ROOT
 per_proc() {
     for _p in $(tree_pids "$1"); do
         echo "$_p $(field Private_Dirty "$_p") $(field Pss "$_p")"
-        tr '\0 ' '__' <"/proc/$_p/cmdline" 2>/dev/null | cut -c1-40 >"$T/name.$_p" || true
+        tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | cut -c1-32 | sed 's/ *$//' >"$T/name.$_p" || true
     done
 }
 
@@ -125,11 +125,11 @@ measure() { # SUBJECT ROUND
     # Where it sits: each process's own (Private_Dirty) growth.
     _where=$(join "$T/before" "$T/after" | while read -r _p _d0 _s0 _d1 _s1; do
         [ $((_d1 - _d0)) -gt 100 ] || continue
-        printf '%s +%s kB/conn; ' "$(cat "$T/name.$_p" 2>/dev/null)" \
+        printf "%s +%s kB; " "$(cat "$T/name.$_p" 2>/dev/null)" \
             "$(awk -v d=$((_d1 - _d0)) -v e="$_est" 'BEGIN{ printf "%.2f", d / e }')"
     done)
     emit $part "$prow" "$1" "$2" "$(awk -v a="$_pd0" -v b="$_pd1" -v e="$_est" 'BEGIN{ printf "%.2f", (b - a) / e }')" \
-        kB/conn "Private_Dirty $_pd0 -> $_pd1 kB; ${_where:-no process grew over 100 kB}"
+        kB/conn "Private_Dirty $_pd0 -> $_pd1 kB; by process, per connection of all $_est: ${_where:-no process grew over 100 kB}"
     if [ "$1" = ser ]; then
         echo "$part: ser per process (pid Private_Dirty Pss, before | after):" >&2
         join "$T/before" "$T/after" | while read -r _p _d0 _s0 _d1 _s1; do
