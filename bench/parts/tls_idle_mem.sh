@@ -86,7 +86,7 @@ measure() { # SUBJECT ROUND
         >/dev/null 2>&1 || true
     sleep 1
     _pss0=$(tree_pss_kb "$srv"); _pd0=$(tree_field Private_Dirty "$srv")
-    per_proc "$srv" >"$T/before"
+    per_proc "$srv" | sort >"$T/before"    # join wants them sorted
     rm -f "$T/ready"
     "$tlsload" hold -c "127.0.0.1:$port" --conns "$n" --ready-file "$T/ready" --tls 1.3 --groups X25519 \
         >"$T/hold.out" 2>"$T/hold.err" &
@@ -95,7 +95,7 @@ measure() { # SUBJECT ROUND
     while [ ! -s "$T/ready" ] && [ $_i -lt 1200 ] && alive "$hold"; do sleep 0.1; _i=$((_i + 1)); done
     sleep 2    # let every worker publish and settle
     _pss1=$(tree_pss_kb "$srv"); _pd1=$(tree_field Private_Dirty "$srv")
-    per_proc "$srv" >"$T/after"
+    per_proc "$srv" | sort >"$T/after"
     _dead=""
     if ! alive "$srv"; then
         _dead=" THE SERVER DIED"
