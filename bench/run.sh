@@ -9,7 +9,8 @@ for proto in udp tcp; do
     "$here/cpu_per_msg.sh" "$proto" 1000 20000 "$ser"
 done
 if "$ser" -V | grep -q '(TLS'; then
-    "$here/tls_handshake.sh" 5 "$ser"
+    "$here/parts/tls_handshake.sh" 3 "$ser"
+    "$here/parts/tls_idle_mem.sh" 3 "$ser"
 fi
 # The serial bridge beside socat and ser2net (TLS cases only with a TLS build).
 if command -v socat >/dev/null && command -v python3 >/dev/null; then
