@@ -97,9 +97,11 @@ measure() { # SUBJECT ROUND
     _pss1=$(tree_pss_kb "$srv"); _pd1=$(tree_field Private_Dirty "$srv")
     per_proc "$srv" | sort >"$T/after"
     _dead=""
-    if ! alive "$srv"; then
-        _dead=" THE SERVER DIED"
-        echo "$part: $1 is gone; its log:" >&2
+    # Dead if any process there before is gone (Kamailio's main may still
+    # be exiting when its workers are already gone).
+    for _p in $(cut -d' ' -f1 "$T/before"); do alive "$_p" || _dead=" THE SERVER DIED"; done
+    if [ -n "$_dead" ]; then
+        echo "$part: $1 lost a process; its log:" >&2
         tail -n 20 "$T/ser.log" "$T/kam.log" 2>/dev/null >&2 || true
     fi
     kill "$hold" 2>/dev/null || true
