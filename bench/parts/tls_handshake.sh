@@ -124,7 +124,7 @@ measure() {
         return 1
     done
     if [ -z "$_hs" ] || [ "$_hs" -eq 0 ]; then
-        echo "$0: $_subj made no handshake for '$_row':" >&2; cat "$_out" "$T/tlsload.err" >&2
+        echo "$0: $_subj made no handshake for '$_row': $_out" >&2; cat "$T/tlsload.err" >&2
         return 0
     fi
     _note="$_hs handshakes, ${_rate}/s, $_fail failed"
