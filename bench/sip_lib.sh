@@ -14,7 +14,7 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
 bench_certs "$T/c"
 CERT=$T/c/ec.pem KEY=$T/c/ec.key
-ulimit -n 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # start_proxy SUBJECT PROTO PORT UAS_PORT: one of the proxies, $srv its pid.
 start_proxy() {

@@ -6,8 +6,10 @@
 # IDLE_RATE calls/s for IDLE_SECONDS. Figures: the share of calls that
 # succeeded, the idle connections still open at the end, and the sum of Pss
 # of the proxy's processes per held connection. ser runs with its defaults
-# but tcp_max_connections; Kamailio with its limits raised to match and
-# 1 GB of shared memory.
+# but tcp_max_connections, and the idle timeouts (tcp_first_msg_timeout: a
+# connection that never sends a message is closed after 10 s by default;
+# tcp_connection_lifetime) at an hour; Kamailio with its limits raised to
+# match, the same lifetime and 1 GB of shared memory.
 #
 #   bench/parts/tls_idle_load.sh [ROUNDS] [SER_BINARY]
 # env: SIPLOAD_BIN, TLSLOAD_BIN, IDLE_CONNS (10000), IDLE_RATE (500), IDLE_SECONDS (10)
@@ -28,8 +30,11 @@ part=tls_idle_load
 measure() {
     free_port SP; free_port UP
     start_uas tls "$UP"
-    SER_EXTRA="tcp_max_connections=$limit" \
+    SER_EXTRA="tcp_max_connections=$limit
+tcp_first_msg_timeout=3600
+tcp_connection_lifetime=3600" \
     KAM_EXTRA="tcp_max_connections=$limit
+tcp_connection_lifetime=3600
 tls_max_connections=$limit
 open_files_limit=$((limit * 2 + 100))" KAM_SHM=1024 \
         start_proxy "$1" tls "$SP" "$UP"
