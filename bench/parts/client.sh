@@ -9,7 +9,7 @@
 # shown not to be the bottleneck, and ser's CPU per message under each.
 #
 #   bench/parts/client.sh [ROUNDS] [SER_BINARY]
-# env: SIPLOAD_BIN, CLIENT_RATE (1000), CLIENT_CALLS (5000)
+# env: SIPLOAD_BIN, CLIENT_RATE (1000), CLIENT_CALLS (3000)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
@@ -18,7 +18,7 @@ rounds=${1:-3}
 ser=${2:-$here/../build/tls/ser}
 . "$here/sip_lib.sh"
 command -v sipp >/dev/null || { echo "$0: sipp not installed (sip-tester)" >&2; exit 2; }
-rate=${CLIENT_RATE:-1000} calls=${CLIENT_CALLS:-5000}
+rate=${CLIENT_RATE:-1000} calls=${CLIENT_CALLS:-3000}
 part=client
 
 # pair PROTO UAC UAS ROUND: UAC and UAS are sipload or sipp.
