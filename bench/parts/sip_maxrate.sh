@@ -9,7 +9,7 @@
 #
 #   bench/parts/sip_maxrate.sh [ROUNDS] [SER_BINARY]
 # env: SIPLOAD_BIN, MAXRATE_SECONDS (default 2),
-#      MAXRATE_STEPS (default "2000 3500 5000 7000 10000 14000"),
+#      MAXRATE_STEPS (default "4000 8000 12000 16000 22000 30000"),
 #      MAXRATE_PROTOS (default "udp tcp tls")
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ rounds=${1:-3}
 ser=${2:-$here/../build/tls/ser}
 . "$here/sip_lib.sh"
 secs=${MAXRATE_SECONDS:-2}
-steps=${MAXRATE_STEPS:-2000 3500 5000 7000 10000 14000}
+steps=${MAXRATE_STEPS:-4000 8000 12000 16000 22000 30000}
 protos=${MAXRATE_PROTOS:-udp tcp tls}
 part=sip_maxrate
 
@@ -28,7 +28,7 @@ search() {
     free_port SP; free_port UP
     start_uas "$2" "$UP"
     start_proxy "$1" "$2" "$SP" "$UP"
-    best=0 why="every step was clean"
+    best=0 why="the last step (every step was clean)"
     for rate in $steps; do
         calls=$((rate * secs))
         run_uac "$2" "$SP" "$rate" "$calls"

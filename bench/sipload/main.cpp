@@ -61,6 +61,8 @@ void usage() {
         "  --conn-per-call          uac, tcp/tls: a new connection per call\n"
         "  --resume                 uac, tls: resume the previous session on each new connection\n"
         "  --tls-version 1.2|1.3    pin the TLS version\n"
+        "  --tick MS                handle what arrived once every MS ms, as SIPp does (default 1;\n"
+        "                           0: at once, finer latency figures, one wake-up per message)\n"
         "  --cert F --key F         our certificate (uas over tls: required)\n"
         "  --ca F                   verify the peer against this CA (name: --sni, else the IP)\n"
         "  --sni NAME               uac: server name to send and verify\n"
@@ -126,6 +128,7 @@ Options parse_args(int argc, char** argv) {
         else if (a == "--rate") { o.rate = std::atof(v); if (o.rate <= 0 || o.rate > 1e6) bad("--rate", v); }
         else if (a == "--calls") o.calls = number("--calls", v, 0, 1000000000);
         else if (a == "--max-concurrent") o.max_concurrent = number("--max-concurrent", v, 1, 10000000);
+        else if (a == "--tick") o.tick_us = static_cast<int>(number("--tick", v, 0, 1000)) * 1000;
         else if (a == "--timeout") o.timeout_ms = static_cast<int>(number("--timeout", v, 1, 3600000));
         else if (a == "--connections") o.connections = static_cast<int>(number("--connections", v, 1, 100000));
         else if (a == "--tls-version") {

@@ -1,5 +1,6 @@
 // sipload: parsing what the client needs of a SIP message, stream framing,
 // and the buffer messages are built in.
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 
@@ -11,6 +12,14 @@ int64_t now_us() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+void wait_tick(int tick_us) {
+    if (tick_us <= 0) return;
+    int64_t next = (now_us() / tick_us + 1) * tick_us;
+    timespec ts{next / 1000000, (next % 1000000) * 1000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR && !g_stop) {
+    }
 }
 
 const char* proto_upper(Proto p) { return p == Proto::udp ? "UDP" : p == Proto::tcp ? "TCP" : "TLS"; }

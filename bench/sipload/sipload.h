@@ -32,6 +32,7 @@ struct Options {
     bool conn_per_call = false;
     bool resume = false;
     int tls_version = 0;  // 0, 12 or 13
+    int tick_us = 1000;   // handle arrivals once per tick (0: at once)
     std::string cert, key, ca, sni, summary;
     bool quiet = false;
 };
@@ -45,6 +46,9 @@ struct Stats {
 
 // The microsecond clock (CLOCK_MONOTONIC).
 int64_t now_us();
+// Sleep until the next whole multiple of tick_us (nothing if 0): what arrives
+// meanwhile is read in one go, as SIPp does with its 1 ms loop.
+void wait_tick(int tick_us);
 
 // --- messages (msg.cpp) ---
 

@@ -284,6 +284,7 @@ struct Uac {
             int64_t next = pace(now);
             if (!timers.empty() && (next < 0 || timers.top().at < next)) next = timers.top().at;
             net.poll(next < 0 ? 100000 : std::max<int64_t>(0, next - now_us()));
+            wait_tick(o.tick_us);
         }
         int64_t end = now_us();
         double run_s = static_cast<double>(end - t0) / 1e6;

@@ -171,6 +171,7 @@ struct Uas {
             }
             int64_t wait = timers.empty() ? 200000 : std::min<int64_t>(200000, timers.top().at - now);
             net.poll(std::max<int64_t>(0, wait));
+            wait_tick(o.tick_us);
         }
         print_summary(o, st, "");
         return 0;
