@@ -214,7 +214,11 @@ SslCtxPtr make_ctx(const TlsParams& p, bool client, const std::string& name, std
     if (p.verify_depth >= 0)
         SSL_CTX_set_verify_depth(ctx.get(), p.verify_depth);
     SSL_CTX_set_verify(ctx.get(), mode, verify_callback);
-    SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // SSL_MODE_RELEASE_BUFFERS: OpenSSL frees a connection's read and write
+    // buffers (about 34 KB) whenever they are empty, so an idle connection
+    // holds none (bench/ANALYSIS.md, memory per idle TLS connection).
+    SSL_CTX_set_mode(ctx.get(),
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     if (g_keylog_fd >= 0)
         SSL_CTX_set_keylog_callback(ctx.get(), keylog_line);
     // Renegotiation buys nothing for SIP and costs a server CPU on demand;
