@@ -30,19 +30,6 @@ emit_text() {
 # The summary of a load client, key=value words: kv KEY FILE prints the value.
 kv() { tr ' ' '\n' <"$2" 2>/dev/null | sed -n "s/^$1=//p" | tail -n 1; }
 
-# CPU clock ticks (utime + stime from /proc/PID/stat) of process $1 and its
-# direct children: the whole of a ser instance.
-ser_cpu_ticks() {
-    _total=0
-    for _p in $1 $(pgrep -P "$1"); do
-        _s=$(cut -d')' -f2 "/proc/$_p/stat" 2>/dev/null) || continue
-        # shellcheck disable=SC2086
-        set -- $_s
-        _total=$((_total + ${12} + ${13}))
-    done
-    echo $_total
-}
-
 # Main pid $1 and all its descendants (bounded depth).
 tree_pids() {
     _todo=$1 _all="" _d=0
@@ -83,9 +70,6 @@ tree_pss_kb() {
     done
     echo $_kb
 }
-
-# ticks_to_us TICKS: CPU ticks in microseconds.
-ticks_to_us() { echo $(( $1 * 1000000 / hz )); }
 
 # A random port in 61000-64999: out of the tests' range (20000-39999) and above
 # the kernel's ephemeral ports (32768-60999 by default), which the thousands

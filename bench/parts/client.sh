@@ -27,9 +27,8 @@ pair() {
     LOADGEN=$3 start_uas "$1" "$UP"
     start_proxy ser "$1" "$SP" "$UP"
     u0=$(tree_ticks "$uas") s0=$(tree_ticks "$srv")
-    # The uac's own CPU: it is a child of this shell, reaped by the time
-    # run_uac returns, so its ticks come from times(1)-like cutime: measure
-    # with a wrapper that prints its own usage.
+    # The uac has exited (and been reaped) when run_uac returns, so /proc
+    # no longer has it: run_uac_timed reads its CPU from `times` instead.
     LOADGEN=$2 run_uac_timed "$1" "$SP" "$rate" "$calls"
     u1=$(tree_ticks "$uas") s1=$(tree_ticks "$srv")
     stop_tree "$srv"; stop_tree "$uas"
