@@ -109,6 +109,11 @@ public:
         return t && t->want_write;
     }
     bool blocked_on_write(const StreamConn& c) const override { return pending_write(c); }
+    bool has_buffered(const StreamConn& c) const override
+    {
+        const TlsConn* t = tls_conn(c);
+        return t && t->ssl && SSL_has_pending(t->ssl.get());
+    }
     int send_timeout_s(const StreamConn& c, int dflt) const override
     {
         const TlsConn* t = tls_conn(c);

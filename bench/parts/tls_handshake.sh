@@ -10,6 +10,7 @@
 # Each round starts every server afresh (order alternates by round), warms it
 # with 32 handshakes, then measures TLS_HS_SECONDS (default 3) per row.
 #   BENCH_OUT=FILE bench/parts/tls_handshake.sh 3 build/tls/ser
+# TLS_HS_SUBJECTS="ser" measures only those servers (before/after a change).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
@@ -144,6 +145,7 @@ t0=$(date +%s)
 r=1
 while [ $r -le "$rounds" ]; do
     if [ $((r % 2)) -eq 1 ]; then order="ser kamailio-fm stunnel"; else order="stunnel kamailio-fm ser"; fi
+    [ -n "${TLS_HS_SUBJECTS:-}" ] && order=$TLS_HS_SUBJECTS    # e.g. "ser" to try one
     for subj in $order; do
         for cert in ec rsa; do
             start "$subj" "$cert"

@@ -148,11 +148,15 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
         int timeout = kTimerPeriodMs;
         if (wake_ms_)
             timeout = static_cast<int>(std::clamp<int64_t>(wake_ms_ - now_ms(), 0, kTimerPeriodMs));
+        if (!to_read_.empty())
+            timeout = 0;
         int n = epoll_wait(ep_, evs, 64, timeout);
         if (n < 0 && errno != EINTR) {
             LOG_CRIT("epoll_wait failed: %s", std::strerror(errno));
             return 1;
         }
+        in_turn_ = true;
+        read_again();
         for (int i = 0; i < n; i++) {
             uint64_t d = evs[i].data.u64;
             switch (d & kKindMask) {
@@ -169,6 +173,8 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
             }
             }
         }
+        in_turn_ = false;
+        flush_queued();
         reap();
         if (now_ms() - last_timer_ms_ >= kTimerPeriodMs)
             timers();
@@ -446,7 +452,9 @@ void ConnLoop::fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, con
 
 void ConnLoop::read(StreamConn& c)
 {
-    for (int i = 0; i < kMaxReadsPerEvent && !c.closing && !c.held; i++) {
+    c.rx_drained = false;
+    int i = 0;
+    for (; i < kMaxReadsPerEvent && !c.closing && !c.held; i++) {
         char* p = c.rbuf.space();
         size_t room = c.rbuf.contiguous_space();
         if (room == 0) {
@@ -472,6 +480,10 @@ void ConnLoop::read(StreamConn& c)
         fail_io(c, r.status, CloseReason::ReadError, c.established ? "read error from" : "handshake with");
         return;
     }
+    // Stopped at the limit with records the transport read ahead and the
+    // socket no longer shows: no event would come for them.
+    if (i == kMaxReadsPerEvent && !c.closing && !c.held && c.xprt->has_buffered(c))
+        to_read_.push_back(c.id);
     after_io(c);
     // A read may have produced protocol bytes to send (a TLS handshake).
     if (!c.closing)
@@ -516,8 +528,39 @@ bool ConnLoop::send(StreamConn& c, std::string_view data)
 {
     if (!enqueue(c, data))
         return false;
+    if (in_turn_) {
+        if (!c.flush_queued) {
+            c.flush_queued = true;
+            to_flush_.push_back(c.id);
+        }
+        return true;
+    }
     flush(c);
     return !c.closing;
+}
+
+// The writes of one turn: what the turn's reads routed to a connection goes
+// in one write (and, over TLS, one record) instead of one per message.
+void ConnLoop::flush_queued()
+{
+    for (size_t i = 0; i < to_flush_.size(); i++)
+        if (auto it = conns_.find(to_flush_[i]); it != conns_.end()) {
+            it->second->flush_queued = false;
+            if (!it->second->closing)
+                flush(*it->second);
+        }
+    to_flush_.clear();
+}
+
+void ConnLoop::read_again()
+{
+    if (to_read_.empty())
+        return;
+    std::vector<uint32_t> ids;
+    ids.swap(to_read_);
+    for (uint32_t id : ids)
+        if (StreamConn* c = find(id); c && !c->held)
+            read(*c);
 }
 
 bool ConnLoop::enqueue(StreamConn& c, std::string_view data)
@@ -531,8 +574,11 @@ bool ConnLoop::enqueue(StreamConn& c, std::string_view data)
     }
     // Small pieces (pongs, short messages) join the last queued one unless
     // that one is being written: a peer that sends pings and never reads
-    // must not make a string (and its allocation overhead) per pong.
-    if (c.wqueue.size() > 1 && c.wqueue.back().size() + data.size() <= kCoalesceBytes)
+    // must not make a string (and its allocation overhead) per pong, and the
+    // messages of one turn leave in one write. (A front piece not yet
+    // touched, with no write refused, is not being written.)
+    bool front_free = c.wqueue.size() == 1 && c.woff == 0 && !c.stalled_since_ms;
+    if ((c.wqueue.size() > 1 || front_free) && c.wqueue.back().size() + data.size() <= kCoalesceBytes)
         c.wqueue.back().append(data);
     else
         c.wqueue.emplace_back(data);

@@ -130,8 +130,10 @@ public:
     StreamConn* connect(const SockAddr& dst, const ListenAddr* from, Transport& t, Framer& f, std::string host);
     // The live connection with this id, or nullptr.
     StreamConn* find(uint32_t id);
-    // Queues data on c and tries to send it. False (and c fails) when the
-    // write queue would go over its limit; false when c is closing.
+    // Queues data on c and sends it: at once outside the loop's event
+    // handling, else at the end of the turn, so what one burst of reads
+    // routes to one connection leaves in one write. False (and c fails) when
+    // the write queue would go over its limit; false when c is closing.
     bool send(StreamConn& c, std::string_view data);
     // Marks c for closing at the end of this turn and logs one line
     // ("conn ID: closing: <reason>: <what>"): info for routine closes, a
@@ -170,6 +172,8 @@ private:
     void cut_frames(StreamConn& c);
     bool enqueue(StreamConn& c, std::string_view data);
     void flush(StreamConn& c);
+    void flush_queued();
+    void read_again();
     void set_want_write(StreamConn& c, bool on);
     void fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, const char* what);
     void timers();
@@ -183,6 +187,9 @@ private:
     std::vector<std::pair<int, std::function<void()>>> watched_;
     std::unordered_map<uint32_t, std::unique_ptr<StreamConn>> conns_;
     std::vector<std::pair<uint32_t, CloseReason>> dead_;   // closed at the end of the turn
+    bool in_turn_ = false;              // handling the events of one epoll_wait: sends wait for its end
+    std::vector<uint32_t> to_flush_;    // connections with data queued in this turn
+    std::vector<uint32_t> to_read_;     // connections whose transport holds data the socket no longer shows
     int64_t last_timer_ms_ = 0;
     std::function<void()> tick_;
     std::vector<std::function<void()>> more_ticks_;

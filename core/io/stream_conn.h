@@ -41,6 +41,8 @@ struct StreamConn {
     bool open = false;                       // transport on_open() done
     bool established = false;                // handshake (if any) done, host told
     bool want_write = false;                 // EPOLLOUT armed
+    bool rx_drained = false;                 // the socket gave less than asked in this read burst: it is empty
+    bool flush_queued = false;               // in the loop's list of writes to make at the end of its turn
     bool held = false;                       // not read (ConnLoop::hold): back-pressure from the host
     bool closing = false;
     bool close_when_sent = false;            // ConnLoop::close_when_sent: closed once the queue is empty

@@ -19,9 +19,17 @@ public:
     {
         if (buf.empty())
             return {IoStatus::Error, 0};
+        // A read that got less than it asked for emptied the socket: the
+        // next one in the same burst would only say EAGAIN (one system call
+        // per burst saved; the poll is level-triggered, so whatever comes
+        // meanwhile wakes the loop again).
+        if (c.rx_drained)
+            return {IoStatus::Again, 0};
         ssize_t n = ::recv(c.fd, buf.data(), buf.size(), 0);
-        if (n > 0)
+        if (n > 0) {
+            c.rx_drained = static_cast<size_t>(n) < buf.size();
             return {IoStatus::Ok, static_cast<size_t>(n)};
+        }
         if (n == 0)
             return {IoStatus::Closed, 0};
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)

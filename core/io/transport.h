@@ -54,6 +54,9 @@ public:
     // After a write returned Again: true when it waits for the socket to be
     // writable (TCP always), false when it waits for the peer (a TLS handshake).
     virtual bool blocked_on_write(const StreamConn&) const { return true; }
+    // True when the transport holds received bytes the socket no longer
+    // shows (TLS records read ahead): the loop reads again without an event.
+    virtual bool has_buffered(const StreamConn&) const { return false; }
     // Seconds queued data may wait to leave before the connection fails
     // (tls_send_timeout of the connection's TLS domain; else `dflt`).
     virtual int send_timeout_s(const StreamConn&, int dflt) const { return dflt; }

@@ -135,7 +135,23 @@ size_t skip_quoted(std::string_view v, size_t i);
 bool iequals(std::string_view a, std::string_view b);
 
 // True for the characters of an RFC 3261 token (alphanum and -.!%*_+`'~).
-bool is_token_char(char c);
+// A table, inline: the parser asks it for nearly every byte of a header.
+namespace detail {
+struct TokenTable {
+    bool t[256] = {};
+    constexpr TokenTable()
+    {
+        for (int c = 'a'; c <= 'z'; c++)
+            t[c] = t[c - 'a' + 'A'] = true;
+        for (int c = '0'; c <= '9'; c++)
+            t[c] = true;
+        for (char c : std::string_view("-.!%*_+`'~"))
+            t[static_cast<unsigned char>(c)] = true;
+    }
+};
+inline constexpr TokenTable kTokenChars;
+}  // namespace detail
+inline bool is_token_char(char c) { return detail::kTokenChars.t[static_cast<unsigned char>(c)]; }
 
 // Given v[i], the start of a host — a name or IPv4 address (alphanumerics and
 // "-._") or an IPv6 reference ("[" hex digits, ':' and '.' "]") — returns the

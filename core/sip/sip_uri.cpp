@@ -339,11 +339,4 @@ bool iequals(std::string_view a, std::string_view b)
     return true;
 }
 
-bool is_token_char(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && std::strchr("-.!%*_+`'~", c) != nullptr;
-}
-
 }  // namespace ser::sip

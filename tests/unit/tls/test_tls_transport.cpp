@@ -25,10 +25,12 @@ namespace {
 class PairTransport final : public Transport {
 public:
     BIO* end = nullptr;
+    int reads = 0;   // calls of read(): the system calls a socket would take
     Proto proto() const override { return Proto::Tcp; }
     IoStatus on_open(StreamConn&) override { return IoStatus::Ok; }
     IoResult read(StreamConn&, std::span<char> buf) override
     {
+        reads++;
         int n = BIO_read(end, buf.data(), static_cast<int>(buf.size()));
         if (n > 0)
             return {IoStatus::Ok, static_cast<size_t>(n)};
@@ -178,6 +180,7 @@ class TlsTransportTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHandshakeAndData);
     CPPUNIT_TEST(testRequiredCertificateMissing);
     CPPUNIT_TEST(testClientCertificateVerified);
+    CPPUNIT_TEST(testRecordsReadAheadInOneLowerRead);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -209,6 +212,30 @@ public:
         // Nothing more to read: Again, not an error.
         r = world().tls->read(s.conn, std::span<char>(buf, sizeof buf));
         CPPUNIT_ASSERT(r.status == IoStatus::Again);
+    }
+
+    // Twenty records waiting: one read of the layer below takes them all
+    // (read-ahead), each SSL_read then gives one, and has_buffered() says so
+    // while some are left, since a poll would show the socket empty.
+    void testRecordsReadAheadInOneLowerRead()
+    {
+        Session s("127.0.0.1", false);
+        CPPUNIT_ASSERT(s.handshake() == IoStatus::Ok);
+        char buf[256];
+        while (world().tls->read(s.conn, std::span<char>(buf, sizeof buf)).status == IoStatus::Ok) {
+        }   // the session tickets of TLS 1.3, if any are still in flight
+        for (int i = 0; i < 20; i++) {
+            std::string m = "record " + std::to_string(i);
+            CPPUNIT_ASSERT_EQUAL(static_cast<int>(m.size()), SSL_write(s.client.get(), m.data(), static_cast<int>(m.size())));
+        }
+        world().lower.reads = 0;
+        for (int i = 0; i < 20; i++) {
+            IoResult r = world().tls->read(s.conn, std::span<char>(buf, sizeof buf));
+            CPPUNIT_ASSERT(r.status == IoStatus::Ok);
+            CPPUNIT_ASSERT_EQUAL("record " + std::to_string(i), std::string(buf, r.bytes));
+            CPPUNIT_ASSERT_EQUAL(i < 19, world().tls->has_buffered(s.conn));
+        }
+        CPPUNIT_ASSERT_EQUAL(1, world().lower.reads);
     }
 
     void testRequiredCertificateMissing()
