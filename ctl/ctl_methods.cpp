@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -245,7 +246,8 @@ void add_methods(Rpc& rpc, Runtime& rt)
         for (const ProcView& p : rt.procs->read())
             out.push_back({{"pid", p.pid}, {"role", p.role}, {"name", p.tag}, {"detail", p.detail},
                            {"restarts", p.restarts}, {"cpu_s", p.pid ? cpu_seconds(p.pid) : 0.0},
-                           {"started_ms", p.started_ms}});
+                           {"started_ms", p.started_ms},
+                           {"heartbeat_age_ms", p.pid ? std::max<int64_t>(0, now_ms() - p.beat_ms) : 0}});
         return out;
     });
     rpc.add("core.shmmem", "", "shared memory size and use, connection table fill", [&rt](const json&) {

@@ -107,6 +107,8 @@ std::string metrics_text(Runtime& rt)
         {Stat::DnsQueued, "ser_dns_queued_total", "Requests that waited for DNS answers before their forward."},
         {Stat::DnsQueueFull, "ser_dns_queue_full_total", "Requests answered 503: dns_max_pending were waiting."},
         {Stat::DnsFailures, "ser_dns_failures_total", "Forwards to a host name that did not resolve (478)."},
+        {Stat::WorkersStalled, "ser_workers_stalled_total",
+         "Children killed and restarted: their heartbeat stood still for worker_stall_timeout."},
     };
     for (const Single& x : singles) {
         o.family(x.name, "counter", x.help);

@@ -593,6 +593,7 @@ const Param kParams[] = {
     {"dns_cache_size", G, p_int<&Config::dns_cache_size, 0, 1000000>},
     {"dns_max_pending", G, p_int<&Config::dns_max_pending, 1, 1000000>},
     {"shm_mem_size", G, p_int<&Config::shm_mem_size, 1, 65536>},
+    {"worker_stall_timeout", G, p_seconds<&Config::worker_stall_timeout, 0, 3600>},
     {"ctl_socket", G, p_ctl_socket},
     {"ctl_mode", G, p_ctl_mode},
     {"ctl_group", G, p_ctl_group},

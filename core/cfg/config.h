@@ -176,6 +176,7 @@ struct Config {
     int dns_cache_size = 1024;          // answers kept per process (0: none)
     int dns_max_pending = 1024;         // requests waiting for an answer per process
     int shm_mem_size = 32;              // MB
+    int worker_stall_timeout = 5;       // seconds a child's heartbeat may stand still before main kills it (0 = never)
     std::string ctl_socket = "/run/ser/ser.ctl";   // as written (see ctl)
     CtlCfg ctl;
     std::string metrics_listen;         // "addr:port" of the /metrics endpoint, as written; "" = none

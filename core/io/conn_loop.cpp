@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "io/proxy_header.h"
 #include "log.h"
+#include "shm/heartbeat.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -145,6 +146,7 @@ int ConnLoop::run(const volatile sig_atomic_t& stop, volatile sig_atomic_t& hup,
             if (on_hup)
                 on_hup();
         }
+        heartbeat::beat();   // main's stall check (shm/heartbeat.h); the wait below is at most kTimerPeriodMs
         int timeout = kTimerPeriodMs;
         if (wake_ms_)
             timeout = static_cast<int>(std::clamp<int64_t>(wake_ms_ - now_ms(), 0, kTimerPeriodMs));

@@ -1,7 +1,8 @@
 // The main process after the config checked clean: set up the runtime, drop
 // privileges, fork the children of every registered role, and supervise them:
-// a child that dies is logged and restarted with back-off; SIGTERM/SIGINT stop
-// everything. Nothing here knows a particular role.
+// a child that dies is logged and restarted with back-off; one whose heartbeat
+// stands still for worker_stall_timeout is killed and then restarted the same
+// way; SIGTERM/SIGINT stop everything. Nothing here knows a particular role.
 #include "proc/server.h"
 
 #include "clock.h"
@@ -11,6 +12,7 @@
 #include "proc/runtime.h"
 #include "proc/tls_watch.h"
 #include "io/transport.h"
+#include "shm/heartbeat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -48,6 +51,7 @@ struct Child {
     int64_t restart_at_ms = 0;   // when dead: earliest restart
     int64_t backoff_ms = 100;
     bool spawned_before = false; // a start after this is a restart (core.ps)
+    bool stall_killed = false;   // main sent it SIGKILL for a stall; not reaped yet
 };
 
 void set_signals()
@@ -72,6 +76,10 @@ void set_signals()
 bool spawn(Runtime& rt, Child& ch)
 {
     pid_t parent = getpid();
+    // Its heartbeat starts now: a child gets the whole stall timeout to
+    // reach its loop.
+    if (rt.procs)
+        rt.procs->reset_beat(ch.stats_slot - 1, now_ms());
     pid_t pid = fork();
     if (pid < 0) {
         LOG_ERR("fork failed: %s", std::strerror(errno));
@@ -88,6 +96,7 @@ bool spawn(Runtime& rt, Child& ch)
         signal(SIGUSR1, SIG_IGN);   // main answers it for all
         g_stop = 0;
         log::set_role(ch.name.tag.c_str());
+        heartbeat::bind(rt.procs ? rt.procs->beat_cell(ch.stats_slot - 1) : nullptr);
         set_proc_title(child_title(*ch.role, ch.name), ("ser: " + ch.name.tag).c_str());
         ChildEnv env{rt, ch.index, g_stop, g_hup, ch.stats_slot};
         _exit(ch.role->run(env));
@@ -131,14 +140,20 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
                 continue;
             }
             int64_t now = now_ms();
-            if (WIFSIGNALED(st))
+            if (ch.stall_killed)
+                LOG_NOTICE("%s (pid %d) reaped after its stall; restarting", ch.name.tag.c_str(), pid);
+            else if (WIFSIGNALED(st))
                 LOG_ERR("%s (pid %d) killed by signal %d; restarting", ch.name.tag.c_str(), pid, WTERMSIG(st));
             else
                 LOG_ERR("%s (pid %d) exited with %d; restarting", ch.name.tag.c_str(), pid, WEXITSTATUS(st));
-            // Back-off doubles while a child keeps dying young, up to 10 s.
-            ch.backoff_ms = now - ch.started_ms < 10000 ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
+            // Back-off doubles while a child keeps dying young, up to 10 s. A
+            // stalled child comes back after the shortest one: the stall
+            // timeout already spaces its restarts, and its service is down.
+            ch.backoff_ms = now - ch.started_ms < 10000 && !ch.stall_killed
+                                ? std::min<int64_t>(ch.backoff_ms * 2, 10000) : 100;
             ch.restart_at_ms = now + ch.backoff_ms;
             ch.pid = 0;
+            ch.stall_killed = false;
             if (rt.procs)
                 rt.procs->died(ch.stats_slot - 1);
             if (ch.role->on_died)
@@ -149,6 +164,51 @@ void reap_and_restart(Runtime& rt, std::vector<Child>& kids)
         if (ch.pid == 0 && !g_stop && now_ms() >= ch.restart_at_ms)
             spawn(rt, ch);
 }
+
+// The stall check, once per turn of main's loop. A child whose heartbeat has
+// not moved for worker_stall_timeout is stuck (a loop that never comes back,
+// a call that blocks, SIGSTOP): it is killed with SIGKILL, which also ends a
+// stopped process, and reap_and_restart then treats it as any child that
+// died (on_died, back-off, restart). Its listening sockets stay open in main,
+// so what the kernel queued on them waits for the new child.
+//
+// At most one child is killed per second, the one stalled longest: a child
+// stopped while holding a shared lock (the connection table's) stalls the
+// others that wait for the lock too, and they move again once its death
+// releases the lock. After a TLS reload (SIGHUP) each child rebuilds its
+// contexts inside its loop: `grace_until` stretches the limit by what that
+// took main.
+struct StallWatch {
+    int64_t quiet_until = 0;   // no kill before this (monotonic ms)
+    int64_t grace_until = 0;   // heartbeats count from at least this
+
+    void check(Runtime& rt, std::vector<Child>& kids)
+    {
+        int64_t limit = rt.cfg->worker_stall_timeout * 1000LL;
+        int64_t now = now_ms();
+        if (limit <= 0 || !rt.procs || now < quiet_until)
+            return;
+        Child* worst = nullptr;
+        int64_t worst_age = limit;
+        for (auto& ch : kids) {
+            if (ch.pid <= 0 || ch.stall_killed)
+                continue;
+            int64_t age = now - std::max(rt.procs->last_beat(ch.stats_slot - 1), grace_until);
+            if (age > worst_age) {
+                worst = &ch;
+                worst_age = age;
+            }
+        }
+        if (!worst)
+            return;
+        LOG_ERR("%s (pid %d) stalled for %lld ms (worker_stall_timeout=%d s); killing and restarting",
+                worst->name.tag.c_str(), worst->pid, static_cast<long long>(worst_age), rt.cfg->worker_stall_timeout);
+        kill(worst->pid, SIGKILL);
+        worst->stall_killed = true;
+        Stats::local().count(Stat::WorkersStalled);
+        quiet_until = now + 1000;
+    }
+};
 
 void stop_children(std::vector<Child>& kids)
 {
@@ -251,12 +311,14 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
             tls_files.push_back(f.path);
     TlsWatch watch(std::move(tls_files), cfg.tls_reload_check);
     TlsExpiry expiry;
+    StallWatch stalls;
     while (!g_stop) {
         pollfd pf{watch.fd(), POLLIN, 0};
         // A signal ends the wait at once (poll is never restarted).
         if (poll(&pf, watch.fd() >= 0 ? 1 : 0, watch.timeout_ms(now_ms(), 100)) > 0)
             watch.on_readable(now_ms());
         reap_and_restart(rt, kids);
+        stalls.check(rt, kids);
         if (find_transport(Proto::Tls))
             expiry.check(cfg, wall_ms() / 1000);
         bool files_changed = watch.due(now_ms());
@@ -272,6 +334,7 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
             // Main builds first: what fails here is logged once and reaches no
             // worker; what builds is loaded by every process, and main keeps it
             // too, so a worker forked later starts with it.
+            int64_t reload_start = now_ms();
             std::string err = reload_transports();
             if (!err.empty()) {
                 LOG_ERR("TLS reload %s refused, the old certificates stay in use: %s%s",
@@ -281,6 +344,8 @@ int run_server(const Config& cfg, const Options& opt, const RoleTable& roles)
             }
             LOG_NOTICE("TLS material reloaded (%s): new connections get it, open ones keep theirs",
                        asked ? "SIGHUP" : "files changed");
+            // Each child now rebuilds what main just built, in its loop.
+            stalls.grace_until = now_ms() + 2 * (now_ms() - reload_start);
             for (auto& ch : kids)
                 if (ch.pid > 0)
                     kill(ch.pid, SIGHUP);

@@ -1,6 +1,7 @@
 #include "proc/udp_worker.h"
 
 #include "log.h"
+#include "shm/heartbeat.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@ int run_udp_receiver(Runtime& rt, size_t udp_idx, size_t k, StatsSlot stats, con
     // bench/cpu_per_msg.sh udp 1000 20000: 10.8 us/msg against 9.4.)
     std::vector<pollfd> set;
     while (!stop) {
+        heartbeat::beat();   // main's stall check (shm/heartbeat.h); poll waits at most 500 ms
         set.assign(1, pollfd{fd, POLLIN, 0});
         if (dns)
             dns->add_to(set);

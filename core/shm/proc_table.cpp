@@ -56,6 +56,17 @@ void ProcTable::died(uint32_t row)
         rows_[row].pid.store(0, R);
 }
 
+void ProcTable::reset_beat(uint32_t row, int64_t mono_ms)
+{
+    if (row < n_)
+        rows_[row].beat_ms.store(mono_ms, R);
+}
+
+int64_t ProcTable::last_beat(uint32_t row) const
+{
+    return row < n_ ? rows_[row].beat_ms.load(R) : 0;
+}
+
 void ProcTable::set_main(int pid, int64_t wall_ms)
 {
     main_pid_.store(pid, R);
@@ -74,6 +85,7 @@ std::vector<ProcView> ProcTable::read() const
         v.pid = r.pid.load(R);
         v.restarts = r.restarts.load(R);
         v.started_ms = r.started_ms.load(R);
+        v.beat_ms = r.beat_ms.load(R);
         out.push_back(std::move(v));
     }
     return out;

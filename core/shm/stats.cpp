@@ -40,7 +40,8 @@ std::string_view name_of(E e, const std::string_view (&names)[N])
 constexpr std::string_view kStatNames[] = {"requests_in", "replies_in", "requests_forwarded", "replies_forwarded",
                                            "replied_locally", "parse_errors", "conns_accepted", "conns_opened",
                                            "tls_handshakes_ok", "tls_reloads", "tls_reload_failures",
-                                           "dns_queued", "dns_queue_full", "dns_failures"};
+                                           "dns_queued", "dns_queue_full", "dns_failures",
+                                           "workers_stalled"};
 constexpr std::string_view kDropNames[] = {"not_ours", "no_route", "script_drop", "send_failure", "malformed",
                                            "too_large"};
 constexpr std::string_view kSendErrorNames[] = {"no_listener", "socket", "channel_full", "conn_gone", "stream"};

@@ -36,6 +36,7 @@ enum class Stat : uint8_t {
     DnsQueued,          // requests that waited for DNS answers before their forward
     DnsQueueFull,       // requests answered 503: dns_max_pending were already waiting
     DnsFailures,        // forwards to a name that did not resolve (answered 478)
+    WorkersStalled,     // children main killed: no heartbeat for worker_stall_timeout (main's slot)
     Count
 };
 

@@ -395,6 +395,7 @@ std::map<std::string, std::string> config_values(const ser::Config& c, const std
     m["dns_cache_size"] = std::to_string(c.dns_cache_size);
     m["dns_max_pending"] = std::to_string(c.dns_max_pending);
     m["shm_mem_size"] = std::to_string(c.shm_mem_size);
+    m["worker_stall_timeout"] = std::to_string(c.worker_stall_timeout);
     m["ctl_socket"] = c.ctl_socket;
     m["user"] = c.user;
     m["group"] = c.group;
