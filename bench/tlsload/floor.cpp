@@ -58,6 +58,8 @@ int server(const Options& o, int lfd, int report_fd, int go_fd)
         std::fprintf(stderr, "tlsload floor: server context: %s\n", ssl_errors().c_str());
         return 1;
     }
+    if (o.release_buffers)
+        SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     auto accept_one = [&]() -> SSL* {
         int fd = accept(lfd, nullptr, nullptr);
         if (fd < 0)

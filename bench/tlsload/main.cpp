@@ -24,7 +24,7 @@ void usage()
         "      once), keeps them idle; when all are up or failed writes\n"
         "      'established=N failed=M' to F and stdout; on SIGTERM prints how many\n"
         "      the server closed meanwhile\n"
-        "  tlsload floor --conns N --cert F --key F [--tls 1.2|1.3] [--groups LIST]\n"
+        "  tlsload floor --conns N --cert F --key F [--tls 1.2|1.3] [--groups LIST] [--release-buffers]\n"
         "      Pss per idle connection of a minimal OpenSSL server (forked) holding N\n"
         "--timeout: seconds each stage of a connection may take (default 10)\n",
         stderr);
@@ -84,6 +84,8 @@ int main(int argc, char** argv)
             }
         } else if (a == "--groups") {
             o.groups = val();
+        } else if (a == "--release-buffers") {
+            o.release_buffers = true;
         } else if (a == "--resume") {
             o.resume = true;
         } else if (a == "--ca") {

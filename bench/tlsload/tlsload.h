@@ -10,7 +10,7 @@
 //           [--timeout S]
 //   tlsload hold -c ADDR:PORT --conns N [--rate R] [--ready-file F]
 //           [--tls 1.2|1.3] [--groups LIST] [--ca F] [--sni NAME] [--timeout S]
-//   tlsload floor --conns N --cert F --key F [--tls 1.2|1.3] [--groups LIST]
+//   tlsload floor --conns N --cert F --key F [--tls 1.2|1.3] [--groups LIST] [--release-buffers]
 #pragma once
 
 #include <openssl/ssl.h>
@@ -36,6 +36,7 @@ struct Options {
     int max_inflight = 200;    // hold: handshakes at once
     std::string ready_file;
     std::string cert, key;     // floor
+    bool release_buffers = false;   // floor: SSL_MODE_RELEASE_BUFFERS, as ser sets it
 };
 
 double now_s();                       // monotonic clock, seconds

@@ -34,6 +34,7 @@ constexpr int kMaxReadsPerEvent = 16;
 constexpr int kTimerPeriodMs = 200;
 constexpr int kAcceptPauseMs = 500;
 constexpr size_t kCoalesceBytes = 16384;
+constexpr size_t kSpareBlocks = 8;
 
 // Routine closes (the peer's doing or our timers) log at info; faults warn.
 bool is_fault(CloseReason r)
@@ -452,8 +453,29 @@ void ConnLoop::fail_io(StreamConn& c, IoStatus st, CloseReason error_reason, con
     close_at(c, error_reason, level, "%s %s%s%s", what, c.remote.str().c_str(), why.empty() ? "" : ": ", why.c_str());
 }
 
+// Read buffers are lent per burst: a connection with no unread bytes gives
+// its block back, so an idle connection holds none (memory per idle TLS
+// connection, bench/ANALYSIS.md). A few spare blocks stay for the next
+// burst; beyond kSpareBlocks they are freed.
+std::unique_ptr<char[]> ConnLoop::take_block()
+{
+    if (spare_.empty())
+        return std::unique_ptr<char[]>(new char[lim_.read_buffer]);
+    auto b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
+}
+
+void ConnLoop::give_back(StreamConn& c)
+{
+    if (auto b = c.rbuf.detach(); b && spare_.size() < kSpareBlocks)
+        spare_.push_back(std::move(b));
+}
+
 void ConnLoop::read(StreamConn& c)
 {
+    if (!c.rbuf.attached())
+        c.rbuf.attach(take_block());
     c.rx_drained = false;
     int i = 0;
     for (; i < kMaxReadsPerEvent && !c.closing && !c.held; i++) {
@@ -486,6 +508,7 @@ void ConnLoop::read(StreamConn& c)
     // socket no longer shows: no event would come for them.
     if (i == kMaxReadsPerEvent && !c.closing && !c.held && c.xprt->has_buffered(c))
         to_read_.push_back(c.id);
+    give_back(c);
     after_io(c);
     // A read may have produced protocol bytes to send (a TLS handshake).
     if (!c.closing)

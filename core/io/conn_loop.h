@@ -169,6 +169,8 @@ private:
     void close_quiet(StreamConn& c, CloseReason why);
     void after_io(StreamConn& c);
     void read(StreamConn& c);
+    std::unique_ptr<char[]> take_block();
+    void give_back(StreamConn& c);
     void cut_frames(StreamConn& c);
     bool enqueue(StreamConn& c, std::string_view data);
     void flush(StreamConn& c);
@@ -190,6 +192,7 @@ private:
     bool in_turn_ = false;              // handling the events of one epoll_wait: sends wait for its end
     std::vector<uint32_t> to_flush_;    // connections with data queued in this turn
     std::vector<uint32_t> to_read_;     // connections whose transport holds data the socket no longer shows
+    std::vector<std::unique_ptr<char[]>> spare_;   // read buffers not lent to a connection
     int64_t last_timer_ms_ = 0;
     std::function<void()> tick_;
     std::vector<std::function<void()>> more_ticks_;

@@ -2,6 +2,9 @@
 // A bounded receive buffer with an explicit cursor (nginx ngx_buf_t style):
 // [start, end) holds unread bytes; the capacity is fixed at construction and
 // never grows. At the limit the caller gets zero space, never a reallocation.
+// The memory is attached only while it is needed: an idle connection holds
+// none (its owner lends a block for a read burst and takes it back when
+// every byte was consumed).
 
 #include <cstring>
 #include <memory>
@@ -11,14 +14,21 @@ namespace ser {
 
 class RecvBuf {
 public:
-    explicit RecvBuf(size_t capacity) : data_(new char[capacity]), cap_(capacity) {}
+    explicit RecvBuf(size_t capacity) : cap_(capacity) {}
+
+    bool attached() const { return data_ != nullptr; }
+    // A block of capacity() bytes to read into (only when none is attached).
+    void attach(std::unique_ptr<char[]> block) { data_ = std::move(block); }
+    // Gives the block back when it holds no unread byte; else nullptr.
+    std::unique_ptr<char[]> detach() { return empty() ? std::move(data_) : nullptr; }
 
     std::string_view data() const { return {data_.get() + start_, end_ - start_}; }
     size_t size() const { return end_ - start_; }
     bool empty() const { return end_ == start_; }
     size_t capacity() const { return cap_; }
 
-    // Room to read into; moves unread bytes to the front first when that helps.
+    // Room to read into (a block must be attached); moves unread bytes to
+    // the front first when that helps.
     char* space()
     {
         if (start_ > 0 && (end_ == cap_ || start_ > cap_ / 2)) {

@@ -506,9 +506,12 @@ public:
         size_t frames_after_first = 99, frames_after_second = 99;
         int need_more_after_first = -1;
         h.at(0, [&] { put(cl, "hel"); });
+        bool held_partial = false;
         h.at(60, [&] {
             frames_after_first = h.frames.size();
             need_more_after_first = h.framer.need_more;
+            StreamConn* c = h.loop->find(1);
+            held_partial = c && c->rbuf.attached() && c->rbuf.size() == 3;   // "hel" waits in its buffer
             put(cl, "lo\nwor");
         });
         h.at(120, [&] {
@@ -519,6 +522,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t{0}, frames_after_first);
         CPPUNIT_ASSERT(need_more_after_first >= 1);   // the loop did see "hel" alone
         CPPUNIT_ASSERT_EQUAL(size_t{1}, frames_after_second);
+        CPPUNIT_ASSERT(held_partial);
         CPPUNIT_ASSERT_EQUAL(std::string("hello\n"), h.frames[0]);
         CPPUNIT_ASSERT_EQUAL(std::string("world\n"), h.frames[1]);
         CPPUNIT_ASSERT_EQUAL(2, h.framer.need_more);   // "hel", then "wor"
@@ -540,6 +544,7 @@ public:
         StreamConn* c = h.loop->find(1);
         CPPUNIT_ASSERT(c);
         CPPUNIT_ASSERT(c->rbuf.empty());
+        CPPUNIT_ASSERT(!c->rbuf.attached());   // nothing unread: the read buffer went back to the loop
         CPPUNIT_ASSERT_EQUAL(uint64_t{4}, c->frames_in);
         CPPUNIT_ASSERT_EQUAL(uint64_t{14}, c->bytes_in);
     }
