@@ -10,7 +10,8 @@
 #   bench/parts/sip_maxrate.sh [ROUNDS] [SER_BINARY]
 # env: SIPLOAD_BIN, MAXRATE_SECONDS (default 2),
 #      MAXRATE_STEPS (default "4000 8000 12000 16000 22000 30000"),
-#      MAXRATE_PROTOS (default "udp tcp tls")
+#      MAXRATE_PROTOS (default "udp tcp tls"),
+#      MAXRATE_SUBJECTS (default "ser kamailio-fm"; "ser" to try a change)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
@@ -21,6 +22,7 @@ ser=${2:-$here/../build/tls/ser}
 secs=${MAXRATE_SECONDS:-2}
 steps=${MAXRATE_STEPS:-4000 8000 12000 16000 22000 30000}
 protos=${MAXRATE_PROTOS:-udp tcp tls}
+subjects=${MAXRATE_SUBJECTS:-ser kamailio-fm}
 part=sip_maxrate
 
 # search SUBJECT PROTO ROUND
@@ -51,7 +53,7 @@ emit_meta $part "load average at start $(load1)"
 r=1
 while [ "$r" -le "$rounds" ]; do
     for p in $protos; do
-        for s in $(rotate $((r - 1)) ser kamailio-fm); do search "$s" "$p" "$r"; done
+        for s in $(rotate $((r - 1)) $subjects); do search "$s" "$p" "$r"; done
     done
     r=$((r + 1))
 done
