@@ -685,9 +685,11 @@ void ConnLoop::vclose(StreamConn& c, CloseReason why, log::Level level, const ch
 {
     if (c.closing)
         return;
-    char msg[512];
-    std::vsnprintf(msg, sizeof msg, fmt, ap);
-    SER_LOG(level, "conn %u: closing: %s", c.id, msg);
+    if (log::enabled(level)) {   // (a routine close at info costs no formatting when info is off)
+        char msg[512];
+        std::vsnprintf(msg, sizeof msg, fmt, ap);
+        log::write(level, "conn %u: closing: %s", c.id, msg);
+    }
     c.closing = true;
     stats_.count(why);
     dead_.emplace_back(c.id, why);
