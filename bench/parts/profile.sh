@@ -8,7 +8,8 @@
 # strace slows the proxy down, so CPU is not measured here, only counts.
 #
 #   bench/parts/profile.sh [ROUNDS (ignored: one pass)] [SER_BINARY]
-# env: SIPLOAD_BIN, TLSLOAD_BIN, NULLRELAY_BIN, PROFILE_CALLS (default 3000)
+# env: SIPLOAD_BIN, TLSLOAD_BIN, NULLRELAY_BIN, PROFILE_CALLS (default 3000),
+#      PROFILE_SUBJECTS (default "ser kamailio-fm floor")
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
@@ -59,7 +60,7 @@ perf_top() {
 emit_desc $part "Profiles for the performance work (not a comparison of CPU: strace slows every proxy down). System calls per forwarded message with strace -c over $calls calls at 1000 calls/s; the note lists the largest."
 emit_cmd $part "bench/parts/profile.sh"
 for proto in udp tcp tls; do
-    for s in ser kamailio-fm floor; do syscalls "$s" "$proto"; done
+    for s in ${PROFILE_SUBJECTS:-ser kamailio-fm floor}; do syscalls "$s" "$proto"; done
 done
 
 if perf stat -e cpu-clock true >/dev/null 2>&1; then
