@@ -553,7 +553,10 @@ bool ConnLoop::send(StreamConn& c, std::string_view data)
 {
     if (!enqueue(c, data))
         return false;
-    if (in_turn_) {
+    // Deferred up to one write's worth (kCoalesceBytes): a burst of bulk
+    // data (a device's output) leaves as it comes, never piling up in the
+    // queue towards tcp_max_write_queue within one turn.
+    if (in_turn_ && c.wqueue_bytes < kCoalesceBytes) {
         if (!c.flush_queued) {
             c.flush_queued = true;
             to_flush_.push_back(c.id);
