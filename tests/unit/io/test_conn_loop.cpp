@@ -387,6 +387,7 @@ class ConnLoopTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(framesWholeAcrossSplitWrites);
     CPPUNIT_TEST(framesBackToBackInOneWrite);
     CPPUNIT_TEST(oneBurstIsOneReadAndOneWrite);
+    CPPUNIT_TEST(bulkInOneTurnDoesNotFillTheQueue);
     CPPUNIT_TEST(skipReplyIsWrittenBack);
     CPPUNIT_TEST(framerErrorClosesWithFraming);
     CPPUNIT_TEST(hostMayCloseFromFrame);
@@ -568,6 +569,30 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("re:a\nre:b\nre:c\nre:d\n"), got);
         CPPUNIT_ASSERT_EQUAL(1, xprt.reads);
         CPPUNIT_ASSERT_EQUAL(1, xprt.writes);
+    }
+
+    // 64 KB sent in one turn to a client that reads, with a 32 KB write
+    // queue: the deferred writes leave once 16 KB wait, so the queue never
+    // holds the whole turn's output and the connection is not failed.
+    void bulkInOneTurnDoesNotFillTheQueue()
+    {
+        LoopLimits lim = fast_limits();
+        lim.max_write_queue = 32768;
+        Harness h(lim);
+        Fd cl = connect_client(h.listen());
+        put(cl, "go\n");
+        std::string piece(1024, 'x');
+        h.on_frame = [&](StreamConn& c, std::string_view) {
+            for (int i = 0; i < 64; i++)
+                h.loop->send(c, piece);
+        };
+        std::string got;
+        h.run([&] {
+            drain(cl, got);
+            return got.size() >= 65536 || !h.closes.empty();
+        });
+        CPPUNIT_ASSERT(h.closes.empty());
+        CPPUNIT_ASSERT_EQUAL(size_t{65536}, got.size());
     }
 
     void skipReplyIsWrittenBack()
