@@ -4,6 +4,7 @@
 # after tcp_connection_lifetime; a CRLFCRLF keep-alive gets a CRLF pong
 # (RFC 5626); a message without Content-Length closes its connection.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ctl_lib.sh"
 command -v socat >/dev/null || { echo "socat not installed"; exit 77; }
 
 P=$(free_port)
@@ -13,6 +14,7 @@ children=1
 tcp_children=1
 tcp_max_connections=2
 tcp_connection_lifetime=2
+ctl_socket="unix:$T/ser.ctl"
 listen=tcp:127.0.0.1:$P
 CFG
 start_ser "$T/ser.cfg"
@@ -34,6 +36,19 @@ grep -q 'connection table full (tcp_max_connections=2)' "$T/ser.log" || fail "no
 grep -q '^SIP/2.0 200' "$T/third.out" && fail "a connection over tcp_max_connections was served"
 [ "$ms" -lt 2500 ] || fail "the refused connection was not closed at once (${ms} ms)"
 ok "connection over tcp_max_connections refused with a log line"
+# Counted, and the two connections in the table are still served: a request
+# on the first is read and handled (requests_in).
+i=0; while [ ! -S "$T/ser.ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+r=$(rpc "$T/ser.ctl" stats)
+[ "$(jget "$r" 'r["result"]["refused"]["table_full"]')" = 1 ] || fail "refused.table_full is not 1: $r"
+sip_options "sip:ping@127.0.0.1:$P" held1 TCP >&4
+i=0; n=0
+while [ "$n" -lt 1 ] && [ $i -lt 100 ]; do
+    n=$(jget "$(rpc "$T/ser.ctl" stats)" 'r["result"]["counters"]["requests_in"]'); i=$((i+1))
+    [ "$n" -ge 1 ] || sleep 0.05
+done
+[ "$n" -ge 1 ] || fail "the held connection's request was not read (requests_in=$n)"
+ok "the refusal is counted (refused.table_full=1) and a connection in the table is still read"
 
 # The idle ones are closed after tcp_connection_lifetime (2 s), freeing the table.
 i=0; while [ "$(ss -Htn state established "dport = :$P" | wc -l)" -gt 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
