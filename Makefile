@@ -6,6 +6,7 @@
 #   make install PREFIX=...     install ser, serctl, ser-certs, configs, the systemd unit,
 #                               man pages (DESTDIR= for a staging tree; see Makefile.defs)
 #   make bench                  benchmarks (bench/)
+#   make fuzz [FUZZ_SECONDS=N]  libFuzzer targets (tests/fuzz/), each run N seconds
 
 include Makefile.defs
 
@@ -39,7 +40,7 @@ BENCH_BIN   := $(BUILD)/bench
 BENCH_OPT   := -std=c++20 -O2 -g -Wall -Wextra -Werror
 BENCH_TOOLS := $(BENCH_BIN)/sipload $(BENCH_BIN)/tlsload $(BENCH_BIN)/nullrelay
 
-.PHONY: all deps run test unit-test install clean bench bench-tools ser FORCE
+.PHONY: all deps run test unit-test install clean bench bench-tools ser fuzz fuzz-build FORCE
 all: ser
 
 # ./ser is a copy of the binary of the last variant built, as SER users expect.
@@ -95,7 +96,7 @@ $(GEN)/default_cfg.cc: $(DEFAULT_CFG) Makefile
 # compile step waits for `deps` (order-only, so it never forces a rebuild).
 # `make test` and `make bench` install the test peers as well.
 deps:
-	@tools/install-deps.sh $(if $(filter bench,$(MAKECMDGOALS)),--bench,$(if $(filter test unit-test,$(MAKECMDGOALS)),,--build))
+	@tools/install-deps.sh $(if $(filter bench,$(MAKECMDGOALS)),--bench,$(if $(filter test unit-test fuzz fuzz-build,$(MAKECMDGOALS)),,--build))
 
 run: ser | deps
 	tools/run-default.sh $(SER)
@@ -173,7 +174,81 @@ install: $(SER_INST) $(SERCTL) $(INST)/ser.service
 	install -m 644 man/ser.cfg.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/ser.8 man/serctl.8 $(DESTDIR)$(MANDIR)/man8/
 
+# libFuzzer targets (tests/fuzz/<target>.cpp, seed corpora in tests/fuzz/<target>/).
+# Built by Debian's clang, never g++: the library objects are compiled again
+# with -fsanitize=fuzzer-no-link,address,undefined into their own tree
+# (build/fuzz/obj, always with TLS), put in an archive so that a target links
+# only the objects it reaches, and each target adds -fsanitize=fuzzer.
+# `make fuzz` runs every target FUZZ_SECONDS on a copy of its corpus
+# (build/fuzz/corpus/<target>, kept between runs); a crash stops it with the
+# input in build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_CXX     ?= clang++
+FUZZ_DIR     := build/fuzz
+FUZZ_OBJ_DIR := $(FUZZ_DIR)/obj
+FUZZ_GEN     := $(FUZZ_DIR)/gen
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CXXFLAGS:= $(CXXSTD) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -Wall -Wextra \
+                -DSER_VERSION='"$(VERSION)"' -D_GNU_SOURCE -DSER_TLS=1 -I. -Icore -I$(FUZZ_GEN) -MMD -MP
+# The files no target links (the process roles, the event loop, the tty) are
+# not compiled: the clang build is most of what the smoke run in `make test`
+# costs. A target that needs one fails to link; take it off the list then.
+FUZZ_UNLINKED:= $(addprefix core/proc/,children.cpp dns_hooks.cpp main.cpp options.cpp privileges.cpp \
+                  proc_title.cpp server.cpp tcp_worker.cpp tls_watch.cpp udp_worker.cpp worker_sender.cpp) \
+                core/io/conn_loop.cpp core/io/proxy_header.cpp ctl/ctl_role.cpp \
+                serial/device_port.cpp serial/serial_bridge.cpp serial/serial_device.cpp
+FUZZ_LIB_SRC := $(filter-out $(FUZZ_UNLINKED),$(CORE_SRC) $(SERIAL_SRC) $(CTL_SRC) $(sort $(wildcard tls/*.cpp)))
+FUZZ_LIB_OBJ := $(patsubst %.cpp,$(FUZZ_OBJ_DIR)/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_GEN)/cfg.tab.o $(FUZZ_GEN)/cfg.lex.o
+FUZZ_LIB     := $(FUZZ_DIR)/libser_fuzz.a
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/*.cpp))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.cpp,%,$(FUZZ_SRC))
+FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))
+
+$(FUZZ_OBJ_DIR)/%.o: %.cpp | $(FUZZ_GEN)/cfg.tab.hh deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_GEN)/%.o: $(FUZZ_GEN)/%.cc | deps
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -Wno-unused-function -Wno-sign-compare \
+	    -Wno-unused-but-set-variable -c -o $@ $<
+
+$(FUZZ_GEN)/cfg.tab.cc $(FUZZ_GEN)/cfg.tab.hh &: cfg.y | deps
+	@mkdir -p $(FUZZ_GEN)
+	$(BISON) -Wall -Werror -o $(FUZZ_GEN)/cfg.tab.cc --header=$(FUZZ_GEN)/cfg.tab.hh cfg.y
+
+$(FUZZ_GEN)/cfg.lex.cc: cfg.lex $(FUZZ_GEN)/cfg.tab.hh | deps
+	$(FLEX) -o $@ cfg.lex
+
+$(FUZZ_GEN)/cfg.lex.o: $(FUZZ_GEN)/cfg.tab.hh
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/bin/%: tests/fuzz/%.cpp $(FUZZ_LIB) | deps
+	@mkdir -p $(dir $@) $(FUZZ_OBJ_DIR)/tests/fuzz
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -MF $(FUZZ_OBJ_DIR)/tests/fuzz/$*.d -MT $@ -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_LIB) -lcares -lssl -lcrypto
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target: the seeds are copied into the kept corpus, then libFuzzer runs.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    cp -f tests/fuzz/$$t/* $(FUZZ_DIR)/corpus/$$t/ 2>/dev/null; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    $(FUZZ_DIR)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
+	        $(FUZZ_DIR)/corpus/$$t 2>$(FUZZ_DIR)/$$t.log; rc=$$?; \
+	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
+	    if [ $$rc -ne 0 ]; then tail -n 60 $(FUZZ_DIR)/$$t.log; \
+	        echo "fuzz: $$t failed (rc=$$rc); log $(FUZZ_DIR)/$$t.log, input in $(FUZZ_DIR)/artifacts/"; exit 1; fi; \
+	done
+
 clean:
 	rm -rf build ser serctl
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(INST)/options.d
+-include $(FUZZ_LIB_OBJ:.o=.d) $(patsubst %,$(FUZZ_OBJ_DIR)/tests/fuzz/%.d,$(FUZZ_TARGETS))

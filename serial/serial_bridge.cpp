@@ -10,6 +10,7 @@
 #include "serial/device_port.h"
 #include "serial/rfc2217.h"
 #include "serial/serial_device.h"
+#include "serial/serial_framers.h"
 #include "shm/stats.h"
 
 #include <sys/socket.h>
@@ -30,7 +31,6 @@ namespace {
 // held (not read: TCP flow control stops it) until the device has taken half;
 // nothing a client sends is dropped while the device is there.
 constexpr size_t kDeviceQueue = 64 * 1024;
-constexpr size_t kMaxLine = 4096;             // framing=line: a longer line is passed on as it is
 constexpr int64_t kRedialMinMs = 500, kRedialMaxMs = 30000;
 // ser2sock's status lines, byte for byte: its clients (AlarmDecoder, ...) match them.
 constexpr std::string_view kSer2sockHello = "!SER2SOCK Connected\r\n";
@@ -53,26 +53,6 @@ struct Link {
     int64_t backoff = kRedialMinMs;
     std::string pending;          // device bytes while down, oldest dropped beyond connect_buffer
     uint64_t dropped = 0;
-};
-
-// framing=raw: whatever arrived is one frame.
-class RawFramer final : public Framer {
-public:
-    FrameCut next(std::string_view buf) override { return {FrameCut::Kind::Frame, buf.size(), {}, nullptr}; }
-};
-
-// framing=line: up to and with the LF (a line that outgrows kMaxLine goes as it is).
-class LineFramer final : public Framer {
-public:
-    FrameCut next(std::string_view buf) override
-    {
-        size_t lf = buf.find('\n');
-        if (lf != std::string_view::npos)
-            return {FrameCut::Kind::Frame, lf + 1, {}, nullptr};
-        if (buf.size() >= kMaxLine)
-            return {FrameCut::Kind::Frame, buf.size(), {}, nullptr};
-        return {};
-    }
 };
 
 class Bridge final : public LoopHost {

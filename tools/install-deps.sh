@@ -8,7 +8,7 @@
 set -eu
 
 BUILD_PKGS="g++ make bison flex libssl-dev openssl pkg-config nlohmann-json3-dev libc-ares-dev"
-TEST_PKGS="libcppunit-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd haproxy dnsmasq"
+TEST_PKGS="libcppunit-dev clang libclang-rt-14-dev sip-tester socat sipsak ncat iproute2 procps kamailio kamailio-tls-modules sslscan python3 curl python3-serial ser2net prometheus man-db systemd haproxy dnsmasq"
 
 # The anchors and the profilers of bench/ (kamailio, sipp, socat, ser2net are test peers too).
 BENCH_PKGS="stunnel4 linux-perf strace valgrind"

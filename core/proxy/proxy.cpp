@@ -105,6 +105,10 @@ bool Proxy::send(const SendTarget& t, std::string_view data)
 
 void Proxy::on_message(std::string_view buf, const RecvInfo& ri, const TlsFacts* tls)
 {
+    // The CRLFs a datagram may carry before the start line (RFC 3261 §7.5)
+    // are no part of the message: every edit and every copy sent on starts
+    // at its start line (on a stream a leading LF would be no frame at all).
+    buf.remove_prefix(sip::leading_crlfs(buf));
     MsgContext ctx(buf, ri, tls);
     send_failed_ = false;
     // One limit per transport, the same the receivers and framers apply.

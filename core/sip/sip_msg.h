@@ -102,6 +102,10 @@ struct ParseResult {
 // Content-Length above max_msg_size (the transport's limit).
 ParseResult parse_message(std::string_view buf, SipMsg& out, size_t max_msg_size = SIZE_MAX);
 
+// RFC 3261 §7.5: the CRLFs (or bare LFs) before the start line, which the
+// parser ignores; returns how many bytes they take at the start of buf.
+size_t leading_crlfs(std::string_view buf);
+
 enum class ClenStatus { Ok, Malformed, TooLarge };
 
 // The Content-Length rule of every transport: 1*DIGIT (leading zeros are

@@ -488,11 +488,7 @@ const char* interpret_headers(std::string_view buf, SipMsg& m, size_t max_msg_si
 
 const char* parse_all(std::string_view buf, SipMsg& m, size_t max_msg_size)
 {
-    size_t pos = 0;
-    // RFC 3261 §7.5: CRLFs before the start line are ignored.
-    while (pos < buf.size() &&
-           (buf[pos] == '\n' || (buf[pos] == '\r' && pos + 1 < buf.size() && buf[pos + 1] == '\n')))
-        pos += buf[pos] == '\n' ? 1 : 2;
+    size_t pos = leading_crlfs(buf);
     if (pos >= buf.size())
         return "empty message";
     Line first;
@@ -520,6 +516,15 @@ const char* parse_all(std::string_view buf, SipMsg& m, size_t max_msg_size)
 }
 
 }  // namespace
+
+size_t leading_crlfs(std::string_view buf)
+{
+    size_t pos = 0;
+    while (pos < buf.size() &&
+           (buf[pos] == '\n' || (buf[pos] == '\r' && pos + 1 < buf.size() && buf[pos + 1] == '\n')))
+        pos += buf[pos] == '\n' ? 1 : 2;
+    return pos;
+}
 
 ParseResult parse_message(std::string_view buf, SipMsg& out, size_t max_msg_size)
 {

@@ -8,6 +8,7 @@
 #include "proxy/proxy.h"
 #include "shm/shm.h"
 #include "shm/stats.h"
+#include "sip/sip_framing.h"
 #include "sip/sip_msg.h"
 
 #include "../test_util.h"
@@ -73,6 +74,7 @@ bool has(const std::string& s, std::string_view part)
 class ProxyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(ProxyTest);
     CPPUNIT_TEST(testForwardAddsVia);
+    CPPUNIT_TEST(testLeadingCrlfNotForwarded);
     CPPUNIT_TEST(testBranchDeterministic);
     CPPUNIT_TEST(testBranchWithoutCookie);
     CPPUNIT_TEST(testReceivedRport);
@@ -126,6 +128,24 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t{2}, parsed.vias.size());
         CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RequestsForwarded]);
         CPPUNIT_ASSERT_EQUAL(uint64_t{1}, h.stats()[Stat::RequestsIn]);
+    }
+
+    // RFC 3261 §7.5: CRLFs before the start line are ignored, and they are
+    // not sent on either: on a stream a bare LF there is no frame at all and
+    // the next hop closes the connection (found by tests/fuzz/udp_proxy).
+    void testLeadingCrlfNotForwarded()
+    {
+        Harness h("route { forward(10.0.0.2, 5070); }");
+        const auto& u = h.feed_raw("\r\n\n" + crlf(kInvite));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, u.size());
+        CPPUNIT_ASSERT(u[0].data.starts_with("INVITE sip:bob@10.0.0.3 SIP/2.0\r\n"));
+        Harness t("route { forward_tcp(10.0.0.2, 5070); }");
+        const auto& s = t.feed_raw("\n\n\r\n" + crlf(kInvite));
+        CPPUNIT_ASSERT_EQUAL(size_t{1}, s.size());
+        CPPUNIT_ASSERT(s[0].data.starts_with("INVITE sip:bob@10.0.0.3 SIP/2.0\r\n"));
+        sip::Frame f = sip::next_frame(s[0].data, 65535);
+        CPPUNIT_ASSERT(f.status == sip::FrameStatus::Message);
+        CPPUNIT_ASSERT_EQUAL(s[0].data.size(), f.length);
     }
 
     void testBranchDeterministic()
